@@ -1,0 +1,47 @@
+"""The ``badlabels`` command line: thin wrappers over the library.
+
+Each command group lives in its own module and registers itself on ``app``.
+User mistakes (:class:`badlabels.errors.BadlabelsError`) become one red line on
+stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from badlabels._internal.console import err_console
+
+app = typer.Typer(
+    name="badlabels",
+    help="Build good sequence-to-function models from bad (noisy) assay labels, and prove how good they are.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+# Command modules register themselves on import.
+from badlabels.cli import commands_experiment  # noqa: E402,F401
+
+for _optional in ("commands_sweep", "commands_audit", "commands_model"):
+    try:
+        __import__(f"badlabels.cli.{_optional}")
+    except ModuleNotFoundError as exc:  # module not written yet
+        if exc.name != f"badlabels.cli.{_optional}":
+            raise
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the console script."""
+    from badlabels.errors import BadlabelsError
+
+    try:
+        app(args=argv, standalone_mode=True)
+    except BadlabelsError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err_console.print("[yellow]interrupted[/]: finished runs are kept.")
+        sys.exit(130)

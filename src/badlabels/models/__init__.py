@@ -1,0 +1,70 @@
+"""Sequence classifiers with the scikit-learn interface, and their registry.
+
+Every model takes sequences (array-like of str) and binary labels::
+
+    model = make_model("lstm", max_epochs=10, random_state=0)
+    model.fit(X, y, eval_set=(X_val, y_val), progress=callback)
+    model.predict_proba(X_test)          # (n, 2)
+    save_model(model, "runs/model")      # model.safetensors + model.json
+    load_model("runs/model")
+"""
+
+from __future__ import annotations
+
+from badlabels.errors import BadInputError
+from badlabels.models.base import NeuralClassifier, SequenceClassifier
+from badlabels.models.logreg import LogisticRegressionClassifier
+from badlabels.models.lstm import LSTMClassifier
+from badlabels.models.persist import load_model, save_model
+
+MODELS: dict[str, type] = {
+    "lstm": LSTMClassifier,
+    "logreg": LogisticRegressionClassifier,
+}
+"""Model name -> estimator class (names used by the CLI and ``make_model``)."""
+
+
+def make_model(name: str, **params):
+    """Create an unfitted estimator by name.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`MODELS` (``"lstm"``, ``"logreg"``).
+    **params
+        Constructor parameters of that estimator.
+
+    Returns
+    -------
+    estimator
+
+    Raises
+    ------
+    BadInputError
+        Unknown name, or a parameter the model does not take.
+    """
+    try:
+        cls = MODELS[name]
+    except (KeyError, TypeError):
+        raise BadInputError(
+            f"unknown model {name!r}; choose one of: {', '.join(sorted(MODELS))}"
+        ) from None
+    valid = cls().get_params(deep=False)
+    unknown = sorted(set(params) - set(valid))
+    if unknown:
+        raise BadInputError(
+            f"model {name!r} takes no parameter {', '.join(unknown)} (accepted: {', '.join(valid)})"
+        )
+    return cls(**params)
+
+
+__all__ = [
+    "MODELS",
+    "LSTMClassifier",
+    "LogisticRegressionClassifier",
+    "NeuralClassifier",
+    "SequenceClassifier",
+    "load_model",
+    "make_model",
+    "save_model",
+]

@@ -1,0 +1,453 @@
+"""What every badlabels estimator shares, and the base of the neural ones.
+
+All estimators follow scikit-learn's contract: constructor parameters are stored
+as given, all work happens in ``fit``, fitted attributes end with ``_``, so
+``get_params`` / ``set_params`` / ``sklearn.base.clone`` work. Inputs ``X`` are
+array-likes of sequence strings; ``y`` holds binary labels 0/1.
+
+A new neural architecture subclasses :class:`NeuralClassifier`, lists its
+parameters in ``__init__`` and defines ``build_module(n_tokens, max_len)``
+returning an ``nn.Module`` called as ``module(tokens, lengths) -> logits``.
+"""
+
+from __future__ import annotations
+
+import numbers
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
+from torch import nn
+
+from badlabels.data.encoding import AMINO_ACIDS, encode
+from badlabels.errors import BadInputError
+from badlabels.training.trainer import (
+    EVAL_BATCH_SIZE,
+    Trainer,
+    predict_logits,
+    resolve_device,
+    to_device_data,
+)
+
+CLASSES = np.array([0, 1])
+
+
+def as_sequences(X, what: str = "X") -> np.ndarray:
+    """Check ``X`` is a one-dimensional array-like of strings; return it as an ndarray.
+
+    Parameters
+    ----------
+    X : array-like of str, shape (n,)
+    what : str
+        Name used in messages.
+
+    Returns
+    -------
+    ndarray of str or object, shape (n,)
+    """
+    if isinstance(X, str | bytes):
+        raise BadInputError(f"{what} must be a list of sequences, not a single string")
+    if isinstance(X, np.ndarray) and X.dtype.kind == "U":
+        arr = X
+    else:
+        try:
+            arr = np.asarray(list(X) if not isinstance(X, np.ndarray) else X, dtype=object)
+        except TypeError:
+            raise BadInputError(
+                f"{what} must be a list of sequences, got {type(X).__name__}"
+            ) from None
+    if arr.ndim != 1:
+        raise BadInputError(f"{what} must be one-dimensional, got shape {arr.shape}")
+    return arr
+
+
+def as_labels(y, n: int, both_classes: bool = True) -> np.ndarray:
+    """Check ``y`` holds ``n`` binary labels 0/1 (bool accepted); return int64.
+
+    Parameters
+    ----------
+    y : array-like, shape (n,)
+    n : int
+        Expected number of labels.
+    both_classes : bool
+        Require at least one label of each class.
+
+    Returns
+    -------
+    ndarray of int64, shape (n,)
+    """
+    arr = np.asarray(y)
+    if arr.ndim != 1:
+        raise BadInputError(f"labels must be one-dimensional, got shape {arr.shape}")
+    if arr.shape[0] != n:
+        raise BadInputError(f"got {n} sequences but {arr.shape[0]} labels")
+    if arr.dtype == bool:
+        out = arr.astype(np.int64)
+    else:
+        try:
+            num = arr.astype(np.float64)
+        except (TypeError, ValueError):
+            raise BadInputError("labels must be 0 or 1") from None
+        bad = ~np.isin(num, (0.0, 1.0))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise BadInputError(f"labels must be 0 or 1; label at index {i} is {arr[i]!r}")
+        out = num.astype(np.int64)
+    if both_classes and n and out.min() == out.max():
+        raise BadInputError(f"labels hold only class {int(out[0])}; both 0 and 1 are needed")
+    return out
+
+
+def as_weights(sample_weight, n: int) -> np.ndarray | None:
+    """Check optional per-sample weights: ``n`` finite non-negative numbers."""
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight, dtype=np.float64)
+    if w.shape != (n,):
+        raise BadInputError(f"sample_weight must have shape ({n},), got {w.shape}")
+    if not np.all(np.isfinite(w)) or (w < 0).any():
+        raise BadInputError("sample_weight must be finite and non-negative")
+    return w
+
+
+def seed_from(random_state) -> int:
+    """An int seed from ``random_state`` (int, None or a numpy RandomState/Generator).
+
+    ``None`` draws from numpy's global RandomState, as scikit-learn does.
+    """
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        return int(random_state) % (2**32)
+    if random_state is None:
+        return int(np.random.randint(0, 2**31 - 1))
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(0, 2**31 - 1))
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(0, 2**31 - 1))
+    raise BadInputError(f"random_state must be an int or None, got {random_state!r}")
+
+
+def proba_from_p1(p1: np.ndarray) -> np.ndarray:
+    """Stack P(class 1) of shape (n,) into ``[[1 - p, p], ...]`` of shape (n, 2)."""
+    p1 = np.asarray(p1, dtype=np.float64).reshape(-1)
+    return np.column_stack([1.0 - p1, p1])
+
+
+class SequenceClassifier(ClassifierMixin, BaseEstimator):
+    """Shared ``predict`` / ``predict_proba`` plumbing of badlabels estimators.
+
+    Subclasses implement ``fit`` and ``decision_function`` (logits, shape (n,)).
+    """
+
+    #: Whether sequences of a length other than the training one may be predicted.
+    variable_length = True
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : array-like of str, shape (n,)
+
+        Returns
+        -------
+        ndarray of float64, shape (n, 2)
+            Column 1 is P(label = 1).
+        """
+        logits = self.decision_function(X)
+        p1 = 1.0 / (1.0 + np.exp(-np.clip(logits, -500.0, 500.0)))
+        return proba_from_p1(p1)
+
+    def predict(self, X) -> np.ndarray:
+        """Predicted labels (P(1) > 0.5).
+
+        Parameters
+        ----------
+        X : array-like of str, shape (n,)
+
+        Returns
+        -------
+        ndarray of int64, shape (n,)
+        """
+        return (self.decision_function(X) > 0).astype(np.int64)
+
+    # --- used by badlabels.models.persist -------------------------------------------
+    def _export(self) -> tuple[dict[str, torch.Tensor], dict]:  # pragma: no cover
+        raise NotImplementedError
+
+    def _restore(self, tensors: dict[str, torch.Tensor], info: dict) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+
+class NeuralClassifier(SequenceClassifier):
+    """Base of the PyTorch sequence classifiers.
+
+    Subclasses store their parameters in ``__init__`` (scikit-learn style) and define
+    :meth:`build_module`. Parameters used here (subclasses must have them):
+    ``lr, batch_size, max_epochs, patience, validation_fraction, loss, loss_params,
+    weight_decay, device, random_state, alphabet``.
+
+    Fitted attributes
+    -----------------
+    module_ : nn.Module
+        The trained network (on the fit device), in eval mode.
+    classes_ : ndarray, shape (2,)
+        ``[0, 1]``.
+    alphabet_ : str
+        The alphabet sequences were encoded with.
+    max_len_ : int
+        Longest sequence seen in fit (training and validation).
+    epochs_run_, best_epoch_ : int
+        Epochs trained; 1-based epoch whose weights were kept.
+    history_ : list of dict
+        Per epoch: ``epoch``, ``train_loss``, ``val_loss``, ``seconds``.
+    train_seconds_ : float
+        Wall-clock seconds of ``fit`` (encoding included).
+    random_seed_ : int
+        The seed actually used (drawn when ``random_state`` is None).
+    """
+
+    def build_module(self, n_tokens: int, max_len: int) -> nn.Module:
+        """Return a fresh network for ``n_tokens`` token ids (padding included).
+
+        Parameters
+        ----------
+        n_tokens : int
+            ``len(alphabet) + 1``: ids ``0..n_tokens-1``, 0 = padding.
+        max_len : int
+            Longest training sequence (fixed-length architectures pad to it).
+
+        Returns
+        -------
+        nn.Module
+            Called as ``module(tokens (B, L) int64, lengths (B,) int64 or None)`` and
+            returning logits of shape ``(B,)``; ``lengths=None`` means every sequence
+            fills all ``L`` positions.
+        """
+        raise NotImplementedError
+
+    def architecture(self) -> dict:
+        """A JSON-able description of the network (saved with the model)."""
+        return {"type": type(self).__name__, "module": repr(getattr(self, "module_", None))}
+
+    # --- parameter checks -------------------------------------------------------------
+    def _check_params(self) -> None:
+        def positive_int(name, allow_none=False):
+            v = getattr(self, name)
+            if v is None and allow_none:
+                return
+            if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < 1:
+                raise BadInputError(f"{name} must be a positive integer, got {v!r}")
+
+        positive_int("batch_size")
+        positive_int("max_epochs")
+        positive_int("patience", allow_none=True)
+        if not isinstance(self.lr, numbers.Real) or not self.lr > 0:
+            raise BadInputError(f"lr must be a positive number, got {self.lr!r}")
+        if not isinstance(self.weight_decay, numbers.Real) or self.weight_decay < 0:
+            raise BadInputError(f"weight_decay must be >= 0, got {self.weight_decay!r}")
+        vf = self.validation_fraction
+        if vf is not None and (not isinstance(vf, numbers.Real) or not 0 <= vf < 1):
+            raise BadInputError(f"validation_fraction must be in [0, 1), got {vf!r}")
+        if self.loss_params is not None and not isinstance(self.loss_params, dict):
+            raise BadInputError(f"loss_params must be a dict, got {self.loss_params!r}")
+
+    # --- encoding ---------------------------------------------------------------------
+    def _encode(self, X, what: str = "X") -> tuple[np.ndarray, np.ndarray]:
+        """Encode with the fitted alphabet (no padding beyond the longest given)."""
+        seqs = as_sequences(X, what)
+        tokens, lengths = encode(seqs, self.alphabet_)
+        if len(lengths) and lengths.min() == 0:
+            i = int(np.argmin(lengths))
+            raise BadInputError(f"{what}: sequence at index {i} is empty")
+        return tokens, lengths
+
+    def _fit_width(self, tokens: np.ndarray, lengths: np.ndarray, what: str = "X") -> np.ndarray:
+        """Fixed-length models: right-pad ``tokens`` to ``max_len_`` (longer -> error)."""
+        if self.variable_length:
+            return tokens
+        width = tokens.shape[1]
+        if width > self.max_len_:
+            i = int(np.argmax(lengths))
+            raise BadInputError(
+                f"{what}: sequence at index {i} has length {width}, longer than the "
+                f"{self.max_len_} this model was trained on"
+            )
+        if width < self.max_len_:
+            tokens = np.pad(tokens, ((0, 0), (0, self.max_len_ - width)))
+        return tokens
+
+    # --- fit --------------------------------------------------------------------------
+    def fit(
+        self,
+        X,
+        y,
+        eval_set=None,
+        progress: Callable[..., object] | None = None,
+        sample_weight=None,
+    ):
+        """Train the network.
+
+        Parameters
+        ----------
+        X : array-like of str, shape (n,)
+            Sequences.
+        y : array-like of {0, 1}, shape (n,)
+            Labels (possibly noisy).
+        eval_set : tuple (X_val, y_val), optional
+            Validation data for early stopping. Without it, ``validation_fraction`` of
+            ``X`` is held out at random (seeded by ``random_state``).
+        progress : callable, optional
+            ``progress("epoch", epoch=, max_epochs=, train_loss=, val_loss=)`` after
+            each epoch.
+        sample_weight : array-like of float, shape (n,), optional
+            Per-sample weights of the training loss (the validation loss is unweighted).
+
+        Returns
+        -------
+        self
+        """
+        t0 = time.perf_counter()
+        self._check_params()
+        seqs = as_sequences(X)
+        n = len(seqs)
+        if n == 0:
+            raise BadInputError("no training sequences")
+        labels = as_labels(y, n)
+        weights = as_weights(sample_weight, n)
+        self.alphabet_ = AMINO_ACIDS if self.alphabet is None else self.alphabet
+        self.random_seed_ = seed_from(self.random_state)
+        self.classes_ = CLASSES.copy()
+        device = resolve_device(self.device)
+
+        if eval_set is not None:
+            try:
+                X_val, y_val = eval_set
+            except (TypeError, ValueError):
+                raise BadInputError("eval_set must be a pair (X_val, y_val)") from None
+            val_seqs = as_sequences(X_val, "eval_set X")
+            if len(val_seqs) == 0:
+                raise BadInputError("eval_set holds no sequences")
+            val_labels = as_labels(y_val, len(val_seqs), both_classes=False)
+            train_idx = np.arange(n)
+        else:
+            vf = self.validation_fraction or 0.0
+            n_val = max(int(round(vf * n)), 1) if vf > 0 else 0
+            if n_val >= n:
+                raise BadInputError(
+                    f"{n} sequence(s) are too few to hold out validation_fraction={vf}"
+                )
+            perm = np.random.default_rng(self.random_seed_).permutation(n)
+            val_idx, train_idx = np.sort(perm[:n_val]), np.sort(perm[n_val:])
+            val_seqs, val_labels = seqs[val_idx], labels[val_idx]
+
+        tokens, lengths = self._encode(seqs[train_idx])
+        val_tokens = val_lengths = None
+        if len(val_seqs):
+            val_tokens, val_lengths = self._encode(val_seqs, "eval_set X")
+        widths = [tokens.shape[1]] + ([] if val_tokens is None else [val_tokens.shape[1]])
+        self.max_len_ = int(max(widths))
+        tokens = self._fit_width(tokens, lengths)
+        if val_tokens is not None:
+            val_tokens = self._fit_width(val_tokens, val_lengths, "eval_set X")
+
+        train = to_device_data(
+            tokens,
+            lengths,
+            labels[train_idx],
+            None if weights is None else weights[train_idx],
+            device=device,
+        )
+        val = None
+        if val_tokens is not None:
+            val = to_device_data(val_tokens, val_lengths, val_labels, device=device)
+
+        trainer = Trainer(
+            loss=self.loss,
+            loss_params=self.loss_params,
+            lr=float(self.lr),
+            weight_decay=float(self.weight_decay),
+            batch_size=int(self.batch_size),
+            max_epochs=int(self.max_epochs),
+            patience=self.patience,
+            seed=self.random_seed_,
+        )
+        cuda_devices = [device.index or 0] if device.type == "cuda" else []
+        # Seed the global RNG (nn init, dropout) without disturbing the caller's stream.
+        with torch.random.fork_rng(devices=cuda_devices):
+            torch.manual_seed(self.random_seed_)
+            module = self.build_module(len(self.alphabet_) + 1, self.max_len_).to(device)
+            result = trainer.fit(module, train, val, progress=progress)
+
+        self.module_ = module.eval()
+        self.history_ = result.history
+        self.epochs_run_ = result.epochs_run
+        self.best_epoch_ = result.best_epoch
+        self.train_seconds_ = time.perf_counter() - t0
+        return self
+
+    # --- predict ----------------------------------------------------------------------
+    def _module_on_device(self) -> nn.Module:
+        check_is_fitted(self, "module_")
+        device = resolve_device(self.device)
+        first = next(self.module_.parameters(), None)
+        if first is not None and first.device != device:
+            self.module_.to(device)
+        return self.module_
+
+    def decision_function(self, X) -> np.ndarray:
+        """Logits (log-odds of label 1).
+
+        Parameters
+        ----------
+        X : array-like of str, shape (n,)
+
+        Returns
+        -------
+        ndarray of float64, shape (n,)
+        """
+        module = self._module_on_device()
+        tokens, lengths = self._encode(X)
+        tokens = self._fit_width(tokens, lengths)
+        if len(tokens) == 0:
+            return np.zeros(0, dtype=np.float64)
+        device = next(module.parameters()).device
+        data = to_device_data(tokens, lengths, device=device)
+        logits = predict_logits(module, data, EVAL_BATCH_SIZE)
+        return logits.cpu().numpy().astype(np.float64)
+
+    # --- persistence hooks ------------------------------------------------------------
+    def _export(self) -> tuple[dict[str, torch.Tensor], dict]:
+        check_is_fitted(self, "module_")
+        tensors = {k: v.detach().cpu().contiguous() for k, v in self.module_.state_dict().items()}
+        info = {
+            "alphabet": self.alphabet_,
+            "max_len": int(self.max_len_),
+            "variable_length": bool(self.variable_length),
+            "architecture": self.architecture(),
+            "fitted": {
+                "epochs_run": int(self.epochs_run_),
+                "best_epoch": int(self.best_epoch_),
+                "history": self.history_,
+                "train_seconds": float(self.train_seconds_),
+                "random_seed": int(self.random_seed_),
+            },
+        }
+        return tensors, info
+
+    def _restore(self, tensors: dict[str, torch.Tensor], info: dict) -> None:
+        self.alphabet_ = str(info["alphabet"])
+        self.max_len_ = int(info["max_len"])
+        self.classes_ = CLASSES.copy()
+        module = self.build_module(len(self.alphabet_) + 1, self.max_len_)
+        module.load_state_dict(tensors, strict=True)
+        self.module_ = module.eval()
+        fitted = info.get("fitted") or {}
+        self.epochs_run_ = int(fitted.get("epochs_run", 0))
+        self.best_epoch_ = int(fitted.get("best_epoch", 0))
+        self.history_ = list(fitted.get("history", []))
+        self.train_seconds_ = float(fitted.get("train_seconds", 0.0))
+        if "random_seed" in fitted:
+            self.random_seed_ = int(fitted["random_seed"])

@@ -1,0 +1,169 @@
+"""The Fit4Function LSTM classifier.
+
+Architecture (``hidden_sizes=(140, 20)``)::
+
+    tokens (B, L) -> one-hot (B, L, A)      padding -> all-zero vector
+      -> LSTM(140), every step (B, L, 140)
+      -> LSTM(20), last real step (B, 20)
+      -> Linear(20, 1) -> logit (B,)
+
+Sequences of one length run as plain batched LSTMs; mixed lengths are packed
+(``pack_padded_sequence``) so each sequence ends at its own last residue.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence
+
+from badlabels.errors import BadInputError
+from badlabels.models.base import NeuralClassifier
+
+
+class LSTMNet(nn.Module):
+    """Stacked unidirectional LSTMs over one-hot residues, then a linear logit.
+
+    Parameters
+    ----------
+    n_tokens : int
+        Token ids ``0..n_tokens-1`` (0 = padding), so ``n_tokens - 1`` residues.
+    hidden_sizes : sequence of int
+        Hidden size of each LSTM layer, first to last.
+    """
+
+    def __init__(self, n_tokens: int, hidden_sizes=(140, 20)):
+        super().__init__()
+        self.n_tokens = int(n_tokens)
+        sizes = [self.n_tokens - 1, *[int(h) for h in hidden_sizes]]
+        self.lstms = nn.ModuleList(
+            nn.LSTM(sizes[i], sizes[i + 1], batch_first=True) for i in range(len(sizes) - 1)
+        )
+        self.head = nn.Linear(sizes[-1], 1)
+
+    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits for a batch.
+
+        Parameters
+        ----------
+        tokens : torch.Tensor of int64, shape (B, L)
+            0 = padding (right-padded).
+        lengths : torch.Tensor of int64, shape (B,), optional
+            Real lengths; ``None`` when all ``B`` sequences are ``L`` long.
+
+        Returns
+        -------
+        torch.Tensor of float32, shape (B,)
+        """
+        x = F.one_hot(tokens, self.n_tokens)[..., 1:].float()
+        if lengths is None:
+            for lstm in self.lstms[:-1]:
+                x, _ = lstm(x)
+            _, (h_n, _) = self.lstms[-1](x)
+        else:
+            # pack_padded_sequence needs the lengths on the CPU
+            packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+            for lstm in self.lstms[:-1]:
+                packed, _ = lstm(packed)
+            _, (h_n, _) = self.lstms[-1](packed)  # h_n is back in the batch's order
+        return self.head(h_n[-1]).squeeze(-1)
+
+
+class LSTMClassifier(NeuralClassifier):
+    """Binary sequence classifier: the Fit4Function two-layer LSTM.
+
+    Parameters
+    ----------
+    hidden_sizes : tuple of int, default (140, 20)
+        LSTM hidden sizes, first layer to last.
+    lr : float, default 1e-3
+        Adam learning rate.
+    batch_size : int, default 500
+    max_epochs : int, default 30
+    patience : int or None, default 5
+        Early-stopping patience in epochs on the validation loss.
+    validation_fraction : float, default 0.1
+        Share of ``X`` held out for early stopping when ``fit`` gets no ``eval_set``
+        (0: no validation, train ``max_epochs`` epochs).
+    loss : str, default "bce"
+        Training loss (``badlabels.training.losses``).
+    loss_params : dict, optional
+        Parameters of the loss.
+    weight_decay : float, default 0.0
+    device : {"auto", "cpu", "cuda"}, default "auto"
+        "auto" uses a CUDA GPU when there is one.
+    random_state : int or None
+        Seeds the validation split, weight init and batch order; on the CPU the same
+        seed gives the same model.
+    alphabet : str, optional
+        Residue alphabet (default: the 20 amino acids).
+
+    Attributes
+    ----------
+    See :class:`badlabels.models.base.NeuralClassifier`.
+    """
+
+    def __init__(
+        self,
+        hidden_sizes=(140, 20),
+        lr=1e-3,
+        batch_size=500,
+        max_epochs=30,
+        patience=5,
+        validation_fraction=0.1,
+        loss="bce",
+        loss_params=None,
+        weight_decay=0.0,
+        device="auto",
+        random_state=None,
+        alphabet=None,
+    ):
+        self.hidden_sizes = hidden_sizes
+        self.lr = lr
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.loss = loss
+        self.loss_params = loss_params
+        self.weight_decay = weight_decay
+        self.device = device
+        self.random_state = random_state
+        self.alphabet = alphabet
+
+    def _hidden(self) -> tuple[int, ...]:
+        hs = self.hidden_sizes
+        if isinstance(hs, numbers.Integral):
+            hs = (hs,)
+        try:
+            sizes = tuple(hs)
+        except TypeError:
+            sizes = ()
+        if not sizes or not all(
+            isinstance(h, numbers.Integral) and not isinstance(h, bool) and h > 0 for h in sizes
+        ):
+            raise BadInputError(
+                f"hidden_sizes must be one or more positive integers, got {self.hidden_sizes!r}"
+            )
+        return tuple(int(h) for h in sizes)
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        self._hidden()
+
+    def build_module(self, n_tokens: int, max_len: int) -> nn.Module:
+        """A fresh :class:`LSTMNet` (``max_len`` is not needed: any length runs)."""
+        return LSTMNet(n_tokens, self._hidden())
+
+    def architecture(self) -> dict:
+        """JSON-able description of the network."""
+        return {
+            "type": "LSTM",
+            "input": "one-hot",
+            "layers": [f"LSTM({h})" for h in self._hidden()] + ["Linear(1)"],
+            "hidden_sizes": list(self._hidden()),
+            "output": "logit",
+        }

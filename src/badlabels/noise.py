@@ -1,0 +1,514 @@
+"""Label-noise models: corrupt clean binary labels the way real assays do.
+
+Every function returns a :class:`NoiseResult` (noisy ``labels`` as int8, a
+boolean ``flipped`` mask with ``flipped == (noisy != clean)``, and for
+``read_depth`` the recomputed ``scores``). All randomness comes from
+``np.random.default_rng(seed)``: the same inputs and seed give the same flips.
+A rate or fraction outside [0, 1] (or NaN) raises
+:class:`badlabels.errors.BadInputError` naming the parameter and its value.
+
+The noise models and what each assumes
+--------------------------------------
+``symmetric(labels, rate)``
+    Uniform ("completely at random") noise: exactly ``round(rate * n)`` labels,
+    chosen uniformly without replacement, are flipped, whatever their class and
+    whatever the sequence. Assumes errors do not depend on the class or on the
+    measurement (e.g. sample swaps, transcription errors). On average each class
+    sees a flip rate of ``rate``; the exact count per class varies
+    (hypergeometric).
+
+``class_conditional(labels, p_pos_to_neg, p_neg_to_pos)``
+    Noise that depends on the true class only: exactly
+    ``round(p_pos_to_neg * n_pos)`` positives become negatives and exactly
+    ``round(p_neg_to_pos * n_neg)`` negatives become positives, chosen uniformly
+    within each class. Assumes the noise is independent of the sequence given
+    the class (e.g. a screen that misses a fixed share of binders). This is the
+    model under which :mod:`badlabels.evaluation.correction` is exact.
+
+``measurement(scores, threshold, scale, transform="auto")``
+    Instance-dependent noise: Gaussian measurement error with standard
+    deviation ``scale * std(scores)`` is added to the continuous score and the
+    label re-derived as ``noisy score > threshold``. Flips concentrate near the
+    cutoff, as with replicate-to-replicate variation in a real assay. Assumes
+    homoscedastic additive error on the chosen scale. Heavy-tailed scores
+    (e.g. GB1 fitness: many zeros, a long right tail) are poorly described by
+    additive error on the raw scale, so with ``transform="auto"`` the noise is
+    added on the scale ``log(score + eps)`` (``eps`` = half the smallest
+    positive score) when the scores are non-negative and skewed (sample
+    skewness > 2); the threshold is transformed the same way and the standard
+    deviation is that of the transformed scores. ``"log"`` forces this
+    transform (scores must be non-negative with at least one positive value),
+    ``"none"`` never applies it. ``scale`` is a multiple of the score spread,
+    not a rate: any value >= 0 is allowed; 0 means no flips.
+
+``read_depth(count_input, count_selected, fraction, threshold=...)``
+    Sequencing-depth noise for count data (deep mutational scans): each read
+    of both the input and the selected library is kept independently with
+    probability ``fraction`` (binomial thinning, as if the run had been
+    sequenced ``fraction`` times as deep), the fitness is recomputed as
+    enrichment relative to wild type, ``(sel / inp) / (sel_wt / inp_wt)``
+    (wild-type counts thinned too), or, without a wild-type row, relative to
+    the library totals, ``(sel / sum(sel)) / (inp / sum(inp))``. A variant with
+    no input read left gets fitness 0 (unmeasurable, as the source data stores
+    "0 where no read survived"). ``pseudocount`` is added to every count used
+    in a ratio. The label is re-derived as ``fitness > threshold``. Assumes
+    reads are sampled independently (Poisson/binomial counting noise only, no
+    PCR jackpotting). ``fraction=1`` reproduces the labels exactly.
+
+How flips are counted for ``measurement`` and ``read_depth``
+------------------------------------------------------------
+A flip is a change of call caused by the perturbation: the call on the noisy
+scores/thinned counts is compared with the call the same computation makes on
+the unperturbed scores/counts, and the flips are applied to ``labels``
+(``noisy = labels XOR flipped``). When ``labels`` is left at its default, or
+agrees with that call (the normal case), the noisy labels are exactly the
+re-derived calls. Counting this way guarantees that ``scale=0`` and
+``fraction=1`` give no flips even if the stored labels were derived with
+slightly different arithmetic (rounded fitness values in a file, a library
+total computed on a subset).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from badlabels.errors import BadInputError
+
+__all__ = [
+    "NOISE_TYPES",
+    "NoiseResult",
+    "apply_noise",
+    "class_conditional",
+    "measurement",
+    "read_depth",
+    "symmetric",
+    "transition_matrix",
+]
+
+NOISE_TYPES: tuple[str, ...] = ("symmetric", "class_conditional", "measurement", "read_depth")
+TRANSFORMS: tuple[str, ...] = ("auto", "none", "log")
+_SKEW_CUTOFF = 2.0
+
+
+@dataclass(frozen=True, eq=False)
+class NoiseResult:
+    """Noisy labels and which of them were flipped.
+
+    Attributes
+    ----------
+    labels : ndarray of int8, shape (n,)
+        The noisy labels (0 or 1).
+    flipped : ndarray of bool, shape (n,)
+        True where the noisy label differs from the clean one.
+    scores : ndarray of float, shape (n,), optional
+        The recomputed continuous score (``read_depth``: the fitness from the
+        thinned counts); None for the other noise types.
+    """
+
+    labels: np.ndarray
+    flipped: np.ndarray
+    scores: np.ndarray | None = None
+
+    @property
+    def n_flipped(self) -> int:
+        """Number of flipped labels."""
+        return int(np.count_nonzero(self.flipped))
+
+    @property
+    def flip_rate(self) -> float:
+        """Fraction of labels flipped (NaN for no labels)."""
+        n = len(self.flipped)
+        return self.n_flipped / n if n else float("nan")
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _check_unit(name: str, value) -> float:
+    """``value`` as a float in [0, 1], or BadInputError naming ``name``."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise BadInputError(f"{name} must be a number between 0 and 1, got {value!r}") from None
+    if not (0.0 <= x <= 1.0):  # also catches NaN
+        raise BadInputError(f"{name} must be between 0 and 1, got {value!r}")
+    return x
+
+
+def _check_nonneg(name: str, value) -> float:
+    """``value`` as a finite float >= 0, or BadInputError naming ``name``."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise BadInputError(f"{name} must be a number >= 0, got {value!r}") from None
+    if not (math.isfinite(x) and x >= 0.0):
+        raise BadInputError(f"{name} must be a finite number >= 0, got {value!r}")
+    return x
+
+
+def _check_finite(name: str, value) -> float:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise BadInputError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(x):
+        raise BadInputError(f"{name} must be a finite number, got {value!r}")
+    return x
+
+
+def _as_labels(labels, name: str = "labels") -> np.ndarray:
+    """1-D int8 array of 0/1, or BadInputError."""
+    y = np.asarray(labels)
+    if y.ndim != 1:
+        raise BadInputError(f"{name} must be one-dimensional, got shape {y.shape}")
+    if y.dtype == bool:
+        return y.astype(np.int8)
+    if y.size and not np.isin(y, (0, 1)).all():
+        bad = y[~np.isin(y, (0, 1))][0]
+        raise BadInputError(f"{name} must be 0 or 1, found {bad!r}")
+    return y.astype(np.int8)
+
+
+def _as_float(values, name: str) -> np.ndarray:
+    try:
+        x = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise BadInputError(f"{name} must be numeric") from None
+    if x.ndim != 1:
+        raise BadInputError(f"{name} must be one-dimensional, got shape {x.shape}")
+    if not np.isfinite(x).all():
+        i = int(np.flatnonzero(~np.isfinite(x))[0])
+        raise BadInputError(f"{name} must be finite, found {x[i]!r} at index {i}")
+    return x
+
+
+def _as_counts(values, name: str) -> np.ndarray:
+    x = _as_float(values, name)
+    if (x < 0).any() or (x != np.round(x)).any():
+        i = int(np.flatnonzero((x < 0) | (x != np.round(x)))[0])
+        raise BadInputError(f"{name} must be non-negative whole numbers, found {x[i]!r} at index {i}")
+    return x.astype(np.int64)
+
+
+def _same_length(n: int, other: np.ndarray, name: str) -> None:
+    if len(other) != n:
+        raise BadInputError(f"{name} has {len(other)} entries, expected {n}")
+
+
+def _flip(clean: np.ndarray, flipped: np.ndarray, scores=None) -> NoiseResult:
+    noisy = (clean ^ flipped.astype(np.int8)).astype(np.int8)
+    return NoiseResult(labels=noisy, flipped=flipped, scores=scores)
+
+
+# --------------------------------------------------------------------------- models
+
+
+def symmetric(labels, rate, seed=0) -> NoiseResult:
+    """Flip exactly ``round(rate * n)`` labels chosen uniformly without replacement.
+
+    Parameters
+    ----------
+    labels : array-like of 0/1, shape (n,)
+    rate : float in [0, 1]
+    seed : int or None, passed to ``np.random.default_rng``.
+    """
+    y = _as_labels(labels)
+    rate = _check_unit("rate", rate)
+    rng = np.random.default_rng(seed)
+    n = len(y)
+    k = int(round(rate * n))
+    flipped = np.zeros(n, dtype=bool)
+    if k:
+        flipped[rng.choice(n, size=k, replace=False)] = True
+    return _flip(y, flipped)
+
+
+def class_conditional(labels, p_pos_to_neg, p_neg_to_pos, seed=0) -> NoiseResult:
+    """Flip exactly ``round(p_pos_to_neg * n_pos)`` positives and ``round(p_neg_to_pos * n_neg)`` negatives.
+
+    Parameters
+    ----------
+    labels : array-like of 0/1, shape (n,)
+    p_pos_to_neg : float in [0, 1], P(noisy = 0 | clean = 1).
+    p_neg_to_pos : float in [0, 1], P(noisy = 1 | clean = 0).
+    seed : int or None
+    """
+    y = _as_labels(labels)
+    p10 = _check_unit("p_pos_to_neg", p_pos_to_neg)
+    p01 = _check_unit("p_neg_to_pos", p_neg_to_pos)
+    rng = np.random.default_rng(seed)
+    flipped = np.zeros(len(y), dtype=bool)
+    for cls, p in ((1, p10), (0, p01)):
+        idx = np.flatnonzero(y == cls)
+        k = int(round(p * len(idx)))
+        if k:
+            flipped[rng.choice(idx, size=k, replace=False)] = True
+    return _flip(y, flipped)
+
+
+def _skewness(x: np.ndarray) -> float:
+    if len(x) < 3:
+        return 0.0
+    d = x - x.mean()
+    m2 = float(np.mean(d * d))
+    if m2 <= 0:
+        return 0.0
+    return float(np.mean(d * d * d)) / m2**1.5
+
+
+def _score_transform(scores: np.ndarray, threshold: float, transform: str):
+    """(transformed scores, transformed threshold, name of the transform used)."""
+    if transform not in TRANSFORMS:
+        raise BadInputError(
+            f"transform must be one of {', '.join(TRANSFORMS)}, got {transform!r}"
+        )
+    use_log = transform == "log"
+    if transform == "auto":
+        use_log = bool(len(scores)) and scores.min() >= 0 and _skewness(scores) > _SKEW_CUTOFF
+    if not use_log:
+        return scores, threshold, "none"
+    positive = scores[scores > 0]
+    if scores.size and scores.min() < 0 or positive.size == 0:
+        raise BadInputError(
+            "transform='log' needs non-negative scores with at least one positive value"
+        )
+    eps = float(positive.min()) / 2.0
+    t_thr = math.log(threshold + eps) if threshold + eps > 0 else -math.inf
+    return np.log(scores + eps), t_thr, "log"
+
+
+def measurement(scores, threshold, scale, seed=0, labels=None, *, transform="auto") -> NoiseResult:
+    """Add Gaussian measurement error to continuous scores and re-threshold.
+
+    Parameters
+    ----------
+    scores : array-like of float, shape (n,)
+        The continuous assay readout (label = score > threshold).
+    threshold : float
+        The cutoff.
+    scale : float >= 0
+        Noise standard deviation as a multiple of ``std(scores)`` (on the
+        transformed scale when a transform applies). 0 gives no flips.
+    seed : int or None
+    labels : array-like of 0/1, optional
+        The clean labels; default ``scores > threshold``. See the module
+        docstring for how flips are applied to them.
+    transform : {"auto", "none", "log"}
+        Scale on which the noise is added (module docstring).
+    """
+    s = _as_float(scores, "scores")
+    thr = _check_finite("threshold", threshold)
+    scale = _check_nonneg("scale", scale)
+    clean = (s > thr).astype(np.int8) if labels is None else _as_labels(labels)
+    _same_length(len(s), clean, "labels")
+    rng = np.random.default_rng(seed)
+    z, z_thr, _ = _score_transform(s, thr, transform)
+    sd = scale * float(np.std(z)) if len(z) else 0.0
+    noisy_z = z + rng.normal(0.0, 1.0, size=len(z)) * sd
+    flipped = (noisy_z > z_thr) != (z > z_thr)
+    return _flip(clean, flipped)
+
+
+def _enrichment(inp, sel, pseudocount, wt_index=None, wt_counts=None, what="") -> np.ndarray:
+    """Fitness from counts; 0 where the input count is 0."""
+    inp_f = inp.astype(np.float64) + pseudocount
+    sel_f = sel.astype(np.float64) + pseudocount
+    measured = inp > 0
+    fitness = np.zeros(len(inp), dtype=np.float64)
+    if wt_counts is not None or wt_index is not None:
+        inp_wt, sel_wt = wt_counts if wt_counts is not None else (inp[wt_index], sel[wt_index])
+        if inp_wt <= 0 or sel_wt + pseudocount <= 0:
+            raise BadInputError(
+                f"the wild type has {int(inp_wt)} input and {int(sel_wt)} selected reads{what}, "
+                "so fitness relative to it is undefined; use a larger fraction or a pseudocount"
+            )
+        wt_ratio = (sel_wt + pseudocount) / (inp_wt + pseudocount)
+        np.divide(sel_f / wt_ratio, inp_f, out=fitness, where=measured)
+        return fitness
+    total_inp, total_sel = inp_f.sum(), sel_f.sum()
+    if total_inp <= 0 or total_sel <= 0:
+        return fitness
+    np.divide(sel_f / total_sel, inp_f / total_inp, out=fitness, where=measured)
+    return fitness
+
+
+def read_depth(
+    count_input,
+    count_selected,
+    fraction,
+    *,
+    threshold,
+    seed=0,
+    labels=None,
+    wt_index=None,
+    pseudocount=0,
+    wt_counts=None,
+) -> NoiseResult:
+    """Binomially thin both read counts, recompute fitness and re-derive labels.
+
+    Parameters
+    ----------
+    count_input, count_selected : array-like of non-negative ints, shape (n,)
+        Reads per variant before and after selection.
+    fraction : float in [0, 1]
+        Probability that each read is kept. 1 reproduces the labels exactly.
+    threshold : float
+        Label = fitness > threshold.
+    seed : int or None
+    labels : array-like of 0/1, optional
+        Clean labels; default: labels from the unthinned counts computed the
+        same way. Flips are applied to them (module docstring).
+    wt_index : int, optional
+        Row of the wild type; fitness is enrichment relative to it. None:
+        enrichment relative to the library totals.
+    pseudocount : float >= 0
+        Added to every count in a ratio (not to the "input count is 0" test).
+    wt_counts : (int, int), optional
+        Wild-type (input, selected) counts kept outside the arrays, e.g. when
+        the wild-type row is not in this subset; thinned like the others.
+        Takes precedence over ``wt_index``.
+
+    Returns
+    -------
+    NoiseResult with ``scores`` = the fitness recomputed from the thinned counts.
+    """
+    inp = _as_counts(count_input, "count_input")
+    sel = _as_counts(count_selected, "count_selected")
+    n = len(inp)
+    _same_length(n, sel, "count_selected")
+    fraction = _check_unit("fraction", fraction)
+    thr = _check_finite("threshold", threshold)
+    pc = _check_nonneg("pseudocount", pseudocount)
+    if wt_counts is not None:
+        wt = _as_counts(wt_counts, "wt_counts")
+        if len(wt) != 2:
+            raise BadInputError(f"wt_counts must be (input, selected), got {len(wt)} values")
+        wt_counts = (int(wt[0]), int(wt[1]))
+        wt_index = None
+    elif wt_index is not None:
+        if isinstance(wt_index, bool) or not isinstance(wt_index, int | np.integer):
+            raise BadInputError(f"wt_index must be an integer row index, got {wt_index!r}")
+        if not 0 <= int(wt_index) < n:
+            raise BadInputError(f"wt_index {int(wt_index)} is out of range for {n} variants")
+        wt_index = int(wt_index)
+    ref_call = _enrichment(inp, sel, pc, wt_index, wt_counts, " in the unthinned counts") > thr
+    clean = ref_call.astype(np.int8) if labels is None else _as_labels(labels)
+    _same_length(n, clean, "labels")
+
+    rng = np.random.default_rng(seed)
+    if fraction == 1.0:
+        inp_t, sel_t, wt_t = inp.copy(), sel.copy(), wt_counts
+    else:
+        inp_t = rng.binomial(inp, fraction)
+        sel_t = rng.binomial(sel, fraction)
+        wt_t = None
+        if wt_counts is not None:
+            wt_t = tuple(int(v) for v in rng.binomial(np.array(wt_counts), fraction))
+    fitness = _enrichment(inp_t, sel_t, pc, wt_index, wt_t, f" after thinning to fraction={fraction:g}")
+    flipped = (fitness > thr) != ref_call
+    return _flip(clean, flipped, scores=fitness)
+
+
+# --------------------------------------------------------------------------- dispatch
+
+
+def apply_noise(
+    dataset,
+    noise_type: str,
+    level,
+    seed=0,
+    *,
+    cc_ratio=0.5,
+    transform="auto",
+    pseudocount=0,
+) -> NoiseResult:
+    """Corrupt ``dataset.labels`` with one of :data:`NOISE_TYPES` at ``level``.
+
+    ``level`` means: ``symmetric`` the flip rate; ``class_conditional``
+    ``p_pos_to_neg`` (with ``p_neg_to_pos = cc_ratio * level``);
+    ``measurement`` the noise scale (needs ``dataset.scores`` and
+    ``dataset.threshold``); ``read_depth`` the fraction of reads kept (needs
+    ``dataset.counts`` with ``count_input`` and ``count_selected``; the wild
+    type comes from ``dataset.extra["wt_counts"]`` or ``dataset.extra["wt_index"]``,
+    else library totals are used). Names are case-insensitive and ``-`` may
+    stand for ``_``.
+    """
+    kind = str(noise_type).strip().lower().replace("-", "_")
+    if kind not in NOISE_TYPES:
+        raise BadInputError(
+            f"unknown noise type {noise_type!r}; choose one of {', '.join(NOISE_TYPES)}"
+        )
+    labels = dataset.labels
+    if kind == "symmetric":
+        return symmetric(labels, level, seed)
+    if kind == "class_conditional":
+        level = _check_unit("level", level)
+        ratio = _check_nonneg("cc_ratio", cc_ratio)
+        return class_conditional(labels, level, ratio * level, seed)
+    if kind == "measurement":
+        if dataset.scores is None or dataset.threshold is None:
+            raise BadInputError(
+                f"measurement noise needs a continuous score, but data {dataset.name!r} has no "
+                "continuous score: pass --threshold or --quantile"
+            )
+        return measurement(
+            dataset.scores, dataset.threshold, level, seed, labels, transform=transform
+        )
+    # read_depth
+    counts = dataset.counts or {}
+    missing = [c for c in ("count_input", "count_selected") if c not in counts]
+    if missing:
+        raise BadInputError(
+            f"read_depth noise needs read counts, but data {dataset.name!r} lacks column(s) "
+            f"{', '.join(missing)} (needed: count_input, count_selected)"
+        )
+    if dataset.threshold is None:
+        raise BadInputError(
+            f"read_depth noise needs a fitness threshold, but data {dataset.name!r} has none: "
+            "pass --threshold or --quantile"
+        )
+    extra = dataset.extra or {}
+    wt_counts = extra.get("wt_counts")
+    wt_index = None if wt_counts is not None else extra.get("wt_index")
+    if wt_index is not None:
+        wt_seq = extra.get("wt_sequence")
+        n = len(labels)
+        if wt_seq is not None:
+            # Robust to Dataset.subset, which keeps extra but renumbers rows.
+            hits = np.flatnonzero(dataset.sequences == wt_seq)
+            if hits.size == 0:
+                raise BadInputError(
+                    "read_depth noise: the wild-type sequence is not in this subset; "
+                    "store extra['wt_counts'] = (input, selected) to normalise by it"
+                )
+            wt_index = int(hits[0])
+        elif not (isinstance(wt_index, int | np.integer) and 0 <= int(wt_index) < n):
+            raise BadInputError(
+                f"read_depth noise: wt_index {wt_index!r} is not a row of this data ({n} rows)"
+            )
+    return read_depth(
+        counts["count_input"],
+        counts["count_selected"],
+        level,
+        threshold=dataset.threshold,
+        seed=seed,
+        labels=labels,
+        wt_index=wt_index,
+        pseudocount=pseudocount,
+        wt_counts=wt_counts,
+    )
+
+
+def transition_matrix(clean, noisy) -> np.ndarray:
+    """2x2 matrix ``T[i, j] = P(noisy = j | clean = i)`` (rows sum to 1; NaN row if class i is absent)."""
+    c = _as_labels(clean, "clean")
+    z = _as_labels(noisy, "noisy")
+    _same_length(len(c), z, "noisy")
+    counts = np.zeros((2, 2), dtype=np.float64)
+    np.add.at(counts, (c.astype(np.intp), z.astype(np.intp)), 1.0)
+    rows = counts.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return counts / rows
