@@ -1,0 +1,157 @@
+"""``badlabels experiment`` and ``badlabels demo``."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from badlabels._internal.console import console
+from badlabels.cli import app
+from badlabels.cli._options import (
+    AllowStopOpt,
+    DataOpt,
+    DatasetOpt,
+    LabelColOpt,
+    NSeqOpt,
+    OnConflictOpt,
+    PositiveOpt,
+    QuantileOpt,
+    SeqColOpt,
+    ThresholdOpt,
+    load_data_from_options,
+    parse_list,
+    parse_rates,
+)
+from badlabels.cli._progress import RunProgress
+
+DEMO_RATES = [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55]
+DEMO_N, DEMO_EPOCHS = 10_000, 30
+
+
+def _set_threads(threads: int | None) -> None:
+    import torch
+
+    if threads:
+        torch.set_num_threads(threads)
+
+
+def _print_outcome(result) -> None:
+    from badlabels.report.summary import curve_markdown
+
+    console.print(
+        f"[green]done[/]: {result.n_trained} run(s) trained, {result.n_skipped} already in the store."
+    )
+    console.print(curve_markdown(result.results), markup=False, highlight=False)
+    for name, path in result.files.items():
+        console.print(f"  {name}: {path}")
+
+
+@app.command()
+def experiment(
+    data: DataOpt = None,
+    dataset: DatasetOpt = None,
+    seq_col: SeqColOpt = "sequence",
+    label_col: LabelColOpt = "label",
+    positive: PositiveOpt = None,
+    threshold: ThresholdOpt = None,
+    quantile: QuantileOpt = None,
+    allow_stop: AllowStopOpt = False,
+    on_conflict: OnConflictOpt = "error",
+    n_sequences: NSeqOpt = None,
+    noise_type: Annotated[str, typer.Option("--noise-type", help="symmetric, class_conditional, measurement or read_depth.", rich_help_panel="Noise")] = "symmetric",
+    noise_rates: Annotated[str, typer.Option("--noise-rates", help="Comma-separated levels, or START:STOP:STEP. For measurement: noise sd in score sds; for read_depth: fraction of reads kept.", rich_help_panel="Noise")] = "0,0.1,0.2,0.3,0.4,0.45,0.5",
+    cc_ratio: Annotated[float, typer.Option("--cc-ratio", help="class_conditional: negative-to-positive rate = ratio x the level.", rich_help_panel="Noise")] = 0.5,
+    models: Annotated[str, typer.Option("--models", help="Comma-separated models: lstm, logreg.", rich_help_panel="Training")] = "lstm,logreg",
+    methods: Annotated[str, typer.Option("--methods", help="Comma-separated training methods.", rich_help_panel="Training")] = "bce",
+    batch_sizes: Annotated[str, typer.Option("--batch-sizes", help="Comma-separated batch sizes.", rich_help_panel="Training")] = "500",
+    seeds: Annotated[str, typer.Option("--seeds", help="Comma-separated seeds (noise flips and model init).", rich_help_panel="Training")] = "0",
+    epochs: Annotated[int, typer.Option("--epochs", help="Maximum epochs (early stopping on noisy validation loss).", rich_help_panel="Training")] = 40,
+    patience: Annotated[int, typer.Option("--patience", help="Epochs without validation improvement before stopping.", rich_help_panel="Training")] = 6,
+    lr: Annotated[float, typer.Option("--lr", help="Adam learning rate.", rich_help_panel="Training")] = 1e-3,
+    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.", rich_help_panel="Training")] = "auto",
+    threads: Annotated[int | None, typer.Option("--threads", help="Torch CPU threads (default: PyTorch's choice).", rich_help_panel="Training")] = None,
+    split_seed: Annotated[int, typer.Option("--split-seed", help="Seed of the train/validation/test split.", rich_help_panel="Training")] = 0,
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("runs/experiment"),
+    force: Annotated[bool, typer.Option("--force", help="Re-run cells already in the store.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+) -> None:
+    """Train one fixed model per noise level and score it on clean labels.
+
+    Corrupts the training and validation labels at each level of a grid, trains the same model
+    at every level, evaluates every model on the clean test labels, and plots the resilience
+    curve. Writes OUT/results.csv (one row per trained model), OUT/curve.png and OUT/summary.md.
+    Finished runs are kept in OUT/store: re-running skips them.
+    """
+    from badlabels.experiment import GridSpec, run_experiment
+
+    _set_threads(threads)
+    ds = load_data_from_options(
+        data, dataset, seq_col, label_col, positive, threshold, quantile, allow_stop,
+        on_conflict, n_sequences,
+    )
+    grid = GridSpec(
+        models=parse_list(models, str, "--models"),
+        methods=parse_list(methods, str, "--methods"),
+        noise_type=noise_type,
+        noise_rates=parse_rates(noise_rates),
+        seeds=parse_list(seeds, int, "--seeds"),
+        batch_sizes=parse_list(batch_sizes, int, "--batch-sizes"),
+        max_epochs=epochs,
+        patience=patience,
+        lr=lr,
+        split_seed=split_seed,
+        cc_ratio=cc_ratio,
+    )
+    console.print(
+        f"[bold]{ds.name}[/]: {len(ds):,} sequences, {ds.positive_fraction:.1%} positive -> {out}"
+    )
+    with RunProgress(enabled=not quiet) as bar:
+        result = run_experiment(
+            ds, grid, out, device=device, force=force, progress=bar,
+            command=" ".join(["badlabels", *map(shlex.quote, sys.argv[1:])]),
+        )
+    _print_outcome(result)
+
+
+@app.command()
+def demo(
+    full: Annotated[bool, typer.Option("--full", help="The seed's full scale: 250,000 sequences.")] = False,
+    n_sequences: NSeqOpt = None,
+    epochs: Annotated[int | None, typer.Option("--epochs", help="Maximum epochs.")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("runs/demo"),
+    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
+    force: Annotated[bool, typer.Option("--force", help="Re-run cells already in the store.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+) -> None:
+    """Run the seed experiment on the built-in peptide12 landscape.
+
+    LSTM and logistic regression, symmetric flips at 0-45 % by 5 %, plus 50 % and 55 %,
+    scored on clean test labels.
+
+    Default scale finishes in a few minutes on 2 CPU cores; --full uses 250,000 sequences.
+    """
+    from badlabels.data import make_peptide12
+    from badlabels.experiment import GridSpec, run_experiment
+
+    n = n_sequences or (250_000 if full else DEMO_N)
+    max_epochs = epochs or DEMO_EPOCHS
+    ds = make_peptide12(n)
+    grid = GridSpec(
+        models=["lstm", "logreg"], noise_rates=DEMO_RATES, seeds=[0], batch_sizes=[500],
+        max_epochs=max_epochs, patience=6,
+    )
+    note = (
+        f"Scale: {n:,} peptide12 sequences, at most {max_epochs} epochs with early stopping "
+        "on the noisy validation loss (patience 6), batch 500, one seed."
+    )
+    console.print(f"[bold]badlabels demo[/]: {note}")
+    with RunProgress(enabled=not quiet) as bar:
+        result = run_experiment(
+            ds, grid, out, device=device, force=force, progress=bar,
+            command=" ".join(["badlabels", *map(shlex.quote, sys.argv[1:])]), notes=[note],
+        )
+    _print_outcome(result)

@@ -1,0 +1,97 @@
+"""One call that runs a whole experiment and writes its outputs."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from badlabels.data import Dataset
+from badlabels.experiment.grid import GridSpec
+from badlabels.experiment.runner import Progress, prepare, run_cells
+from badlabels.experiment.store import ResultStore
+
+
+@dataclass
+class ExperimentResult:
+    """What :func:`run_experiment` produced."""
+
+    out_dir: Path
+    results: pd.DataFrame
+    n_trained: int
+    n_skipped: int
+    files: dict[str, Path]
+
+
+def run_experiment(
+    dataset: Dataset,
+    grid: GridSpec,
+    out_dir: str | os.PathLike,
+    *,
+    device: str = "auto",
+    force: bool = False,
+    progress: Progress | None = None,
+    command: str | None = None,
+    notes: list[str] | None = None,
+) -> ExperimentResult:
+    """Corrupt, train and evaluate every cell of ``grid`` on ``dataset``.
+
+    Writes into ``out_dir``: ``store/`` (one record per finished cell), ``results.csv``,
+    ``curve.png`` (and ``.svg``), ``summary.md`` and ``config.json``. Cells already in the
+    store are not trained again unless ``force``.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Clean (as-measured) labels; the test split is never corrupted.
+    grid : GridSpec
+        Models, methods, noise type and levels, seeds, batch sizes, epochs.
+    out_dir : path
+        Output folder (created).
+    device : {"auto", "cpu", "cuda"}
+    force : bool
+        Re-run cells that already have a record.
+    progress : callable, optional
+        ``progress(event, **info)`` for a progress display.
+    command, notes : optional
+        Recorded in the outputs (the command line; lines for the summary).
+    """
+    from badlabels.report.figures import plot_curve
+    from badlabels.report.summary import write_summary
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    store = ResultStore(out)
+    cells = grid.cells(dataset.name, dataset.fingerprint())
+    prepared = prepare(dataset, grid.split, grid.split_seed)
+    config = {
+        "command": command,
+        "dataset": dataset.name,
+        "source": dataset.source,
+        "n_sequences": len(dataset),
+        "positive_fraction": dataset.positive_fraction,
+        "data_fingerprint": dataset.fingerprint(),
+        "grid": asdict(grid),
+        "device": device,
+        "python": platform.python_version(),
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "cell_ids": [c.cell_id for c in cells],
+    }
+    (out / "config.json").write_text(json.dumps(config, indent=1, default=str))
+    new = run_cells(cells, prepared, store, device=device, force=force, progress=progress)
+    wanted = {c.cell_id for c in cells}
+    frame = store.frame()
+    frame = frame[frame["cell_id"].isin(wanted)].reset_index(drop=True) if len(frame) else frame
+    files = {"results": out / "results.csv"}
+    frame.to_csv(files["results"], index=False)
+    ceiling = prepared.ceiling_auroc
+    files["curve"] = plot_curve(frame, out / "curve.png", ceiling=ceiling)
+    files["summary"] = write_summary(
+        frame, out / "summary.md", dataset=dataset, ceiling=ceiling, command=command, notes=notes
+    )
+    return ExperimentResult(out, frame, len(new), len(cells) - len(new), files)

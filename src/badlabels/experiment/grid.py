@@ -1,0 +1,135 @@
+"""The experiment grid: a plain, hashable configuration per cell, its id derived from it.
+
+A *cell* is one trained model: one dataset (by fingerprint), model, method, noise type and
+level, seed and batch size. Its id is a hash of the whole configuration, so the same cell
+always gets the same id and any change (a different data file, an extra epoch) gets another.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from dataclasses import asdict, dataclass, field, fields
+
+from badlabels.errors import BadInputError
+from badlabels.noise import NOISE_TYPES
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One training run of the grid. Every field is part of the id."""
+
+    dataset: str
+    data_fingerprint: str
+    model: str
+    method: str
+    noise_type: str
+    noise_rate: float
+    seed: int
+    batch_size: int
+    max_epochs: int
+    patience: int
+    lr: float
+    split: tuple[float, float, float] = (0.8, 0.1, 0.1)
+    split_seed: int = 0
+    cc_ratio: float = 0.5
+    method_params: tuple[tuple[str, object], ...] = ()
+    model_params: tuple[tuple[str, object], ...] = ()
+
+    @property
+    def cell_id(self) -> str:
+        """16 hex digits derived from the full configuration."""
+        blob = json.dumps(self.to_dict(), sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["split"] = list(self.split)
+        d["method_params"] = dict(self.method_params)
+        d["model_params"] = dict(self.model_params)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Cell:
+        names = {f.name for f in fields(cls)}
+        kw = {k: v for k, v in d.items() if k in names}
+        kw["split"] = tuple(kw.get("split", (0.8, 0.1, 0.1)))
+        kw["method_params"] = _freeze(kw.get("method_params", {}))
+        kw["model_params"] = _freeze(kw.get("model_params", {}))
+        return cls(**kw)
+
+
+def _freeze(params) -> tuple[tuple[str, object], ...]:
+    if isinstance(params, tuple):
+        return params
+    return tuple(sorted((str(k), v) for k, v in dict(params or {}).items()))
+
+
+@dataclass
+class GridSpec:
+    """The values to combine; the grid is their product."""
+
+    models: list[str] = field(default_factory=lambda: ["lstm", "logreg"])
+    methods: list[str] = field(default_factory=lambda: ["bce"])
+    noise_type: str = "symmetric"
+    noise_rates: list[float] = field(default_factory=lambda: [0.0, 0.2, 0.45, 0.5])
+    seeds: list[int] = field(default_factory=lambda: [0])
+    batch_sizes: list[int] = field(default_factory=lambda: [500])
+    max_epochs: int = 40
+    patience: int = 6
+    lr: float = 1e-3
+    split: tuple[float, float, float] = (0.8, 0.1, 0.1)
+    split_seed: int = 0
+    cc_ratio: float = 0.5
+    method_params: dict = field(default_factory=dict)
+    model_params: dict = field(default_factory=dict)
+
+    def validate(self) -> None:
+        if self.noise_type not in NOISE_TYPES:
+            raise BadInputError(
+                f"unknown noise type {self.noise_type!r}; choose one of: {', '.join(NOISE_TYPES)}"
+            )
+        for name in ("models", "methods", "noise_rates", "seeds", "batch_sizes"):
+            if not getattr(self, name):
+                raise BadInputError(f"--{name.replace('_', '-')} needs at least one value")
+        for b in self.batch_sizes:
+            if int(b) < 1:
+                raise BadInputError(f"batch size must be a positive integer (got {b})")
+        if self.max_epochs < 1:
+            raise BadInputError(f"--epochs must be at least 1 (got {self.max_epochs})")
+
+    def cells(self, dataset: str, fingerprint: str) -> list[Cell]:
+        """Every cell of the grid, in a stable order (rates vary fastest within a model)."""
+        self.validate()
+        out = []
+        for model, method, batch, seed, rate in itertools.product(
+            self.models, self.methods, self.batch_sizes, self.seeds, self.noise_rates
+        ):
+            # Methods other than plain bce only make sense for neural models.
+            if model == "logreg" and method != "bce":
+                continue
+            out.append(
+                Cell(
+                    dataset=dataset,
+                    data_fingerprint=fingerprint,
+                    model=model,
+                    method=method,
+                    noise_type=self.noise_type,
+                    noise_rate=float(rate),
+                    seed=int(seed),
+                    batch_size=int(batch),
+                    max_epochs=int(self.max_epochs),
+                    patience=int(self.patience),
+                    lr=float(self.lr),
+                    split=tuple(float(x) for x in self.split),
+                    split_seed=int(self.split_seed),
+                    cc_ratio=float(self.cc_ratio),
+                    method_params=_freeze(self.method_params.get(method, {})),
+                    model_params=_freeze(self.model_params.get(model, {})),
+                )
+            )
+        seen: dict[str, Cell] = {}
+        for c in out:
+            seen.setdefault(c.cell_id, c)
+        return list(seen.values())

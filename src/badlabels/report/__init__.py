@@ -1,0 +1,1 @@
+"""Figures, the Markdown summary and the HTML report."""

@@ -1,0 +1,105 @@
+"""The Markdown summary of an experiment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from badlabels.report.figures import curve_table
+
+
+def _fmt(mean: float, sd: float, n: int) -> str:
+    if not np.isfinite(mean):
+        return "n/a"
+    return f"{mean:.3f} ± {sd:.3f}" if n > 1 and np.isfinite(sd) else f"{mean:.3f}"
+
+
+def curve_markdown(df: pd.DataFrame, metric: str = "auroc") -> str:
+    """A Markdown table: one row per noise level, one column per model / method / batch size."""
+    if not len(df):
+        return "_no finished runs_\n"
+    t = curve_table(df, metric)
+    cols = [k for k in ("model", "method", "batch_size") if k in t.columns]
+    t["series"] = t[cols].astype(str).agg(" / ".join, axis=1)
+    t["cell"] = [_fmt(m, s, n) for m, s, n in zip(t["mean"], t["std"], t["count"], strict=True)]
+    wide = t.pivot(index="noise_rate", columns="series", values="cell").fillna("")
+    header = "| noise level | " + " | ".join(wide.columns) + " |"
+    lines = [header, "|" + "---|" * (len(wide.columns) + 1)]
+    for rate, row in wide.iterrows():
+        lines.append(f"| {rate:g} | " + " | ".join(row.tolist()) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_summary(
+    df: pd.DataFrame,
+    path: str | Path,
+    *,
+    dataset=None,
+    ceiling: float | None = None,
+    command: str | None = None,
+    notes: list[str] | None = None,
+) -> Path:
+    """Write ``summary.md``: what was run, the curve as a table, and the reading of it."""
+    path = Path(path)
+    lines = ["# badlabels experiment", ""]
+    if command:
+        lines += ["```", command, "```", ""]
+    if dataset is not None:
+        lines.append(
+            f"Data: **{dataset.name}**, {len(dataset):,} sequences, "
+            f"{dataset.positive_fraction:.1%} positive, fingerprint `{dataset.fingerprint()}`."
+        )
+        if dataset.extra.get("synthetic"):
+            lines.append(
+                "peptide12 is a synthetic stand-in for the seed experiment's private data."
+            )
+    if len(df):
+        lines.append(
+            f"Runs: {len(df)}; noise type `{df['noise_type'].iloc[0]}`; "
+            f"train/val/test = {int(df['n_train'].iloc[0]):,}/{int(df['n_val'].iloc[0]):,}/"
+            f"{int(df['n_test'].iloc[0]):,}; training and validation labels corrupted, "
+            "test labels clean."
+        )
+    if ceiling is not None and np.isfinite(ceiling):
+        lines.append(
+            f"Ceiling (AUROC of the noise-free fitness against the clean test labels): {ceiling:.3f}."
+        )
+    for note in notes or []:
+        lines.append(note)
+    lines += ["", "## Clean-test AUROC (mean ± sd over seeds)", "", curve_markdown(df)]
+    if len(df) and "noisy_test_auroc" in df:
+        lines += [
+            "## What a noisy test set would have reported",
+            "",
+            "The same models scored against test labels corrupted like the training labels "
+            "(noisy-test AUROC), and that figure corrected for the known noise rate:",
+            "",
+            curve_markdown(df, "noisy_test_auroc"),
+        ]
+    lines += ["![resilience curve](curve.png)", ""]
+    lines += _reading(df)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _reading(df: pd.DataFrame) -> list[str]:
+    """Plain-language sentences about the curve (resilience at 45 %, the cliff at 50 %)."""
+    if not len(df) or df["noise_type"].iloc[0] not in ("symmetric",):
+        return []
+    out = ["## Reading", ""]
+    t = curve_table(df)
+    for model, sub in t.groupby("model"):
+        by = dict(zip(sub["noise_rate"].round(4), sub["mean"], strict=False))
+        base = by.get(0.0)
+        if base is None:
+            continue
+        for rate in (0.45, 0.5):
+            if rate in by:
+                rel = (by[rate] - 0.5) / (base - 0.5) if base > 0.5 else float("nan")
+                out.append(
+                    f"- **{model}** at {rate:.0%} flips: AUROC {by[rate]:.3f} vs {base:.3f} clean "
+                    f"({by[rate] / base:.0%} of it; {rel:.0%} of the signal above chance)."
+                )
+    return out + [""]
