@@ -19,6 +19,7 @@ class RunProgress:
     """Two bars: runs (cells) with ETA, and epochs of the run in flight."""
 
     def __init__(self, enabled: bool = True):
+        self.enabled = enabled
         self.progress = Progress(
             SpinnerColumn(),
             TextColumn("[bold]{task.description}"),
@@ -63,6 +64,8 @@ class RunProgress:
             rec = info["record"]
             p.advance(self.runs)
             p.update(self.epochs, completed=p.tasks[self.epochs].total)
+            if not self.enabled:
+                return
             p.console.print(
                 f"{rec['model']}/{rec['method']} noise={rec['noise_rate']:g} seed={rec['seed']}: "
                 f"AUROC {rec['auroc']:.3f} (clean test), {rec['epochs_run']} epochs, "

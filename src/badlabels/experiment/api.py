@@ -13,7 +13,7 @@ import pandas as pd
 
 from badlabels.data import Dataset
 from badlabels.experiment.grid import GridSpec
-from badlabels.experiment.runner import Progress, prepare, run_cells
+from badlabels.experiment.runner import Progress, check_noise, prepare, run_cells
 from badlabels.experiment.store import ResultStore
 
 
@@ -69,6 +69,7 @@ def run_experiment(
     store = ResultStore(out)
     cells = grid.cells(dataset.name, dataset.fingerprint())
     prepared = prepare(dataset, grid.split, grid.split_seed)
+    check_noise(prepared, cells)  # bad levels or missing scores fail now, before any training
     config = {
         "command": command,
         "dataset": dataset.name,

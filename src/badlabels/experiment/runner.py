@@ -7,6 +7,7 @@ from badlabels.experiment.grid import Cell
 from badlabels.experiment.runner_core import (  # noqa: F401  (re-exported)
     Prepared,
     Progress,
+    check_noise,
     corrupt_part,
     noise_seed,
     prepare,

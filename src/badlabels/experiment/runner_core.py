@@ -76,6 +76,18 @@ def corrupt_part(
     return apply_noise(part, cell.noise_type, cell.noise_rate, seed=seed, cc_ratio=cell.cc_ratio)
 
 
+def check_noise(prepared: Prepared, cells: list[Cell]) -> None:
+    """Apply each distinct noise setting of ``cells`` to a few rows, so a bad level or data
+    that lacks what the noise type needs fails before any model is trained."""
+    probe = prepared.train.subset(np.arange(min(len(prepared.train), 16)))
+    seen = set()
+    for c in cells:
+        key = (c.noise_type, c.noise_rate, c.cc_ratio)
+        if key not in seen:
+            seen.add(key)
+            corrupt_part(probe, c, "train")
+
+
 def score_cell(
     cell: Cell,
     prepared: Prepared,
