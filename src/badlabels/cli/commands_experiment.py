@@ -11,6 +11,7 @@ import typer
 
 from badlabels._internal.console import console
 from badlabels.cli import app
+from badlabels.cli._backend_options import BackendOpt, NoReportOpt, RayAddressOpt, WorkersOpt
 from badlabels.cli._options import (
     AllowStopOpt,
     DataOpt,
@@ -65,8 +66,10 @@ def experiment(
     noise_type: Annotated[str, typer.Option("--noise-type", help="symmetric, class_conditional, measurement or read_depth.", rich_help_panel="Noise")] = "symmetric",
     noise_rates: Annotated[str, typer.Option("--noise-rates", help="Comma-separated levels, or START:STOP:STEP. For measurement: noise sd in score sds; for read_depth: fraction of reads kept.", rich_help_panel="Noise")] = "0,0.1,0.2,0.3,0.4,0.45,0.5",
     cc_ratio: Annotated[float, typer.Option("--cc-ratio", help="class_conditional: negative-to-positive rate = ratio x the level.", rich_help_panel="Noise")] = 0.5,
-    models: Annotated[str, typer.Option("--models", help="Comma-separated models: lstm, logreg.", rich_help_panel="Training")] = "lstm,logreg",
-    methods: Annotated[str, typer.Option("--methods", help="Comma-separated training methods.", rich_help_panel="Training")] = "bce",
+    models: Annotated[str, typer.Option("--models", help="Comma-separated models: lstm, bilstm, cnn, mlp, transformer, logreg.", rich_help_panel="Training")] = "lstm,logreg",
+    methods: Annotated[str, typer.Option("--methods", help="Comma-separated training methods: bce, label_smoothing, gce, sce, bootstrap, bootstrap_hard, forward, coteaching, cleanlab_filter, large_batch.", rich_help_panel="Training")] = "bce",
+    method_param: Annotated[list[str] | None, typer.Option("--method-param", help="METHOD.KEY=VALUE, repeatable (e.g. gce.q=0.5; a JSON list, gce.q=[0.5,0.7], is chosen on the noisy validation split).", rich_help_panel="Training")] = None,
+    model_param: Annotated[list[str] | None, typer.Option("--model-param", help="MODEL.KEY=VALUE, repeatable (e.g. cnn.kernel_size=7, lstm.hidden_sizes=[64,16]).", rich_help_panel="Training")] = None,
     batch_sizes: Annotated[str, typer.Option("--batch-sizes", help="Comma-separated batch sizes.", rich_help_panel="Training")] = "500",
     seeds: Annotated[str, typer.Option("--seeds", help="Comma-separated seeds (noise flips and model init).", rich_help_panel="Training")] = "0",
     epochs: Annotated[int, typer.Option("--epochs", help="Maximum epochs (early stopping on noisy validation loss).", rich_help_panel="Training")] = 40,
@@ -74,19 +77,25 @@ def experiment(
     lr: Annotated[float, typer.Option("--lr", help="Adam learning rate.", rich_help_panel="Training")] = 1e-3,
     device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.", rich_help_panel="Training")] = "auto",
     threads: Annotated[int | None, typer.Option("--threads", help="Torch CPU threads (default: PyTorch's choice).", rich_help_panel="Training")] = None,
+    engine: Annotated[str, typer.Option("--engine", help="auto, plain or stacked: stacked trains compatible LSTM runs together as one batched computation (auto: whenever two or more can be).", rich_help_panel="Training")] = "auto",
     split_seed: Annotated[int, typer.Option("--split-seed", help="Seed of the train/validation/test split.", rich_help_panel="Training")] = 0,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("runs/experiment"),
     force: Annotated[bool, typer.Option("--force", help="Re-run cells already in the store.")] = False,
+    workers: WorkersOpt = None,
+    backend: BackendOpt = "local",
+    ray_address: RayAddressOpt = None,
+    no_report: NoReportOpt = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
     """Train one fixed model per noise level and score it on clean labels.
 
     Corrupts the training and validation labels at each level of a grid, trains the same model
     at every level, evaluates every model on the clean test labels, and plots the resilience
-    curve. Writes OUT/results.csv (one row per trained model), OUT/curve.png and OUT/summary.md.
-    Finished runs are kept in OUT/store: re-running skips them.
+    curve. Writes OUT/results.csv (one row per trained model), OUT/curve.png, OUT/summary.md
+    and OUT/report.html. Finished runs are kept in OUT/store: re-running skips them.
     """
     from badlabels.experiment import GridSpec, run_experiment
+    from badlabels.training.methods import parse_param_assignments
 
     _set_threads(threads)
     ds = load_data_from_options(
@@ -105,6 +114,8 @@ def experiment(
         lr=lr,
         split_seed=split_seed,
         cc_ratio=cc_ratio,
+        method_params=parse_param_assignments(method_param or [], "--method-param"),
+        model_params=parse_param_assignments(model_param or [], "--model-param"),
     )
     console.print(
         f"[bold]{ds.name}[/]: {len(ds):,} sequences, {ds.positive_fraction:.1%} positive -> {out}"
@@ -113,6 +124,8 @@ def experiment(
         result = run_experiment(
             ds, grid, out, device=device, force=force, progress=bar,
             command=" ".join(["badlabels", *map(shlex.quote, sys.argv[1:])]),
+            backend=backend or "local", workers=workers, ray_address=ray_address,
+            report=not no_report, engine=engine,
         )
     _print_outcome(result)
 

@@ -38,11 +38,16 @@ def run_experiment(
     progress: Progress | None = None,
     command: str | None = None,
     notes: list[str] | None = None,
+    backend: str = "local",
+    workers: int | None = None,
+    ray_address: str | None = None,
+    report: bool = True,
+    engine: str = "auto",
 ) -> ExperimentResult:
     """Corrupt, train and evaluate every cell of ``grid`` on ``dataset``.
 
     Writes into ``out_dir``: ``store/`` (one record per finished cell), ``results.csv``,
-    ``curve.png`` (and ``.svg``), ``summary.md`` and ``config.json``. Cells already in the
+    ``curve.png`` (and ``.svg``), ``summary.md``, ``config.json`` and ``report.html``. Cells already in the
     store are not trained again unless ``force``.
 
     Parameters
@@ -60,10 +65,23 @@ def run_experiment(
         ``progress(event, **info)`` for a progress display.
     command, notes : optional
         Recorded in the outputs (the command line; lines for the summary).
+    backend, workers, ray_address : optional
+        Where the cells run: ``"local"`` with ``workers`` processes, or ``"ray"`` (a local Ray
+        instance, or the cluster at ``ray_address``); see :mod:`badlabels.experiment.backends`.
+    report : bool, default True
+        Write ``report.html`` (and ``figures/``) at the end (:func:`badlabels.report.html.write_report`).
+    engine : {"auto", "plain", "stacked"}
+        How cells are trained (:mod:`badlabels.experiment.engines`): ``auto`` trains
+        compatible LSTM cells together as one stacked computation, ``plain`` one at a time.
     """
+    from badlabels.experiment.backends import check_backend
+    from badlabels.experiment.engines import check_engine
     from badlabels.report.figures import plot_curve
+    from badlabels.report.html import package_versions
     from badlabels.report.summary import write_summary
 
+    check_backend(backend, workers, ray_address)  # e.g. Ray missing: fail before any work
+    check_engine(engine)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     store = ResultStore(out)
@@ -79,12 +97,19 @@ def run_experiment(
         "data_fingerprint": dataset.fingerprint(),
         "grid": asdict(grid),
         "device": device,
+        "backend": backend,
+        "engine": engine,
+        "workers": workers,
+        "versions": package_versions(),
         "python": platform.python_version(),
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "cell_ids": [c.cell_id for c in cells],
     }
     (out / "config.json").write_text(json.dumps(config, indent=1, default=str))
-    new = run_cells(cells, prepared, store, device=device, force=force, progress=progress)
+    new = run_cells(
+        cells, prepared, store, device=device, force=force, progress=progress,
+        backend=backend, workers=workers, ray_address=ray_address, engine=engine,
+    )  # fmt: skip
     wanted = {c.cell_id for c in cells}
     frame = store.frame()
     frame = frame[frame["cell_id"].isin(wanted)].reset_index(drop=True) if len(frame) else frame
@@ -95,4 +120,8 @@ def run_experiment(
     files["summary"] = write_summary(
         frame, out / "summary.md", dataset=dataset, ceiling=ceiling, command=command, notes=notes
     )
+    if report:
+        from badlabels.report.html import write_report
+
+        files["report"] = write_report(out, frame=frame, config=config)
     return ExperimentResult(out, frame, len(new), len(cells) - len(new), files)

@@ -1,21 +1,183 @@
 """Training engines: how a unit of cells is trained.
 
 The runner groups cells into *units* (:func:`plan_units`) and hands each unit to
-:func:`run_unit`. The ``plain`` engine trains one cell at a time with PyTorch's own modules; a
-unit is then a single cell.
+:func:`run_unit`, which returns one record per cell, in the unit's order.
+
+``plain``
+    One cell at a time with PyTorch's own modules (:func:`~badlabels.experiment.
+    runner_core.run_cell_plain`); a unit is a single cell.
+``stacked``
+    Up to ``max_k`` LSTM cells that share the data, the architecture and the training
+    schedule are trained together as one batched computation
+    (:mod:`badlabels.training.stacked`): the sequences are encoded once and stay on the
+    device, each cell keeps its own noisy labels, seed, loss and early stopping. Records
+    are made by the same functions as plain ones (:func:`~badlabels.experiment.runner_core.
+    corrupt_part`, :func:`~badlabels.experiment.runner_core.score_cell`) and differ only
+    in ``engine="stacked"``, ``train_seconds`` (the unit's wall time shared out by epochs
+    run) and floating-point rounding.
+``auto`` (default)
+    Stacked for every group of two or more compatible cells, plain otherwise.
+
+Which cells can be stacked: model ``lstm`` with a method whose estimator is an
+``LSTMClassifier`` (every loss-based method: ``bce``, ``label_smoothing``, ``gce``, ``sce``,
+``bootstrap``, ``bootstrap_hard``, ``forward`` with a given matrix, ``large_batch``), on
+the same data and split, with the same hidden sizes, batch size, learning rate, weight
+decay, epochs and patience. Wrapper methods (``coteaching``, ``cleanlab_filter``, estimated
+``forward``, lists of hyper-parameters) and other models always run plain.
+
+Assumption (as for every backend): a cell's result depends only on the cell. A stacked
+model starts from the weights, and draws the batches, that ``LSTMClassifier(random_state=
+seed)`` would, so it does not depend on which cells share its unit.
 """
 
 from __future__ import annotations
 
-from badlabels.experiment.grid import Cell
-from badlabels.experiment.runner_core import Prepared, Progress, run_cell_plain
+import os
+import time
 
-ENGINES = ("auto", "plain")
+import numpy as np
+
+from badlabels.errors import BadInputError
+from badlabels.experiment.grid import Cell
+from badlabels.experiment.runner_core import (
+    Prepared,
+    Progress,
+    corrupt_part,
+    run_cell_plain,
+    score_cell,
+)
+
+ENGINES = ("auto", "plain", "stacked")
+"""Accepted values of ``engine``."""
+
+MAX_K = {"cuda": 32, "cpu": 16}
+"""Most cells per stacked unit, by device type (``BADLABELS_MAX_K`` overrides)."""
+
+
+def check_engine(engine: str) -> str:
+    """Return ``engine`` if known, else raise :class:`BadInputError`."""
+    if engine not in ENGINES:
+        raise BadInputError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
+    return engine
+
+
+def _device_type(device: str) -> str:
+    if str(device).strip().lower() == "auto":
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return "cuda" if str(device).strip().lower().startswith("cuda") else "cpu"
+
+
+def max_k(device: str = "auto") -> int:
+    """Most cells in one stacked unit on ``device``."""
+    env = os.environ.get("BADLABELS_MAX_K")
+    if env:
+        try:
+            return max(1, int(env))
+        except ValueError:
+            raise BadInputError(f"BADLABELS_MAX_K must be an integer, got {env!r}") from None
+    return MAX_K[_device_type(device)]
+
+
+def _estimator(cell: Cell, noise_rate_hint: float | None, device: str = "auto"):
+    """The estimator the plain engine would build for ``cell`` (unfitted)."""
+    from badlabels.training.methods import build_estimator
+
+    model_params = dict(cell.model_params)
+    if cell.model != "logreg":
+        model_params.update(
+            batch_size=cell.batch_size,
+            max_epochs=cell.max_epochs,
+            patience=cell.patience,
+            lr=cell.lr,
+            device=device,
+        )
+    model_params["random_state"] = cell.seed
+    return build_estimator(
+        cell.model,
+        cell.method,
+        model_params=model_params,
+        method_params=dict(cell.method_params),
+        noise_rate_hint=noise_rate_hint,
+    )
+
+
+def stack_spec(est) -> tuple[tuple, tuple[str, dict | None]] | None:
+    """``(schedule key, (loss, loss_params))`` if ``est`` can train stacked, else None.
+
+    Stackable: exactly an ``LSTMClassifier`` (not a wrapper or a subclass). The key holds
+    everything the K models of a unit must share.
+    """
+    from badlabels.models.lstm import LSTMClassifier
+
+    if type(est) is not LSTMClassifier:
+        return None
+    try:
+        est._check_params()
+        hidden = est._hidden()
+    except BadInputError:
+        return None
+    key = (
+        hidden,
+        float(est.lr),
+        int(est.batch_size),
+        int(est.max_epochs),
+        None if est.patience is None else int(est.patience),
+        float(est.weight_decay),
+        est.alphabet,
+    )
+    return key, (est.loss, est.loss_params)
+
+
+def _cell_key(cell: Cell) -> tuple | None:
+    """What cells of one stacked unit share (None: this cell runs plain)."""
+    if cell.model != "lstm":
+        return None
+    try:
+        # The hint only feeds methods that use it; the real one is passed in run_unit.
+        spec = stack_spec(_estimator(cell, noise_rate_hint=None))
+    except Exception:  # e.g. a method that needs the hint: let the plain path decide
+        return None
+    if spec is None:
+        return None
+    data = (cell.dataset, cell.data_fingerprint, tuple(cell.split), cell.split_seed)
+    return data + spec[0]
 
 
 def plan_units(cells: list[Cell], *, engine: str = "auto", device: str = "auto") -> list[list[Cell]]:
-    """Group ``cells`` into units that are trained together (plain: one cell per unit)."""
-    return [[c] for c in cells]
+    """Group ``cells`` into units that are trained together.
+
+    ``plain``: one cell per unit. ``auto`` / ``stacked``: compatible LSTM cells (see the
+    module docstring) in units of up to :func:`max_k` cells, in the order they come; a
+    group of one cell, and every other cell, is a unit of its own. Units come in the
+    order of their first cell.
+    """
+    check_engine(engine)
+    if engine == "plain":
+        return [[c] for c in cells]
+    limit = max_k(device)
+    groups: dict[tuple, list[list[Cell]]] = {}
+    order: list[tuple[str, object]] = []
+    for c in cells:
+        key = _cell_key(c)
+        if key is None:
+            order.append(("single", c))
+            continue
+        units = groups.get(key)
+        if units is None:
+            groups[key] = units = [[]]
+            order.append(("group", key))
+        if len(units[-1]) >= limit:
+            units.append([])
+        units[-1].append(c)
+    out: list[list[Cell]] = []
+    for kind, item in order:
+        if kind == "single":
+            out.append([item])
+        else:
+            out.extend(groups[item])
+    return out
 
 
 def run_unit(
@@ -25,6 +187,120 @@ def run_unit(
     engine: str = "auto",
     device: str = "auto",
     progress: Progress | None = None,
+    precision: str | None = None,
 ) -> list[dict]:
-    """Train and score every cell of ``unit``; one record per cell, in order."""
-    return [run_cell_plain(c, prepared, device=device, progress=progress) for c in unit]
+    """Train and score every cell of ``unit``; one record per cell, in order.
+
+    A unit of two or more cells runs stacked unless ``engine="plain"`` (a unit that
+    :func:`plan_units` made can always be stacked). ``precision`` (stacked only):
+    ``"fp32"``, ``"tf32"`` or ``"bf16"`` (default: ``BADLABELS_PRECISION`` or fp32).
+    """
+    check_engine(engine)
+    if engine == "plain" or len(unit) < 2 and engine == "auto" or not unit:
+        return [run_cell_plain(c, prepared, device=device, progress=progress) for c in unit]
+    return run_unit_stacked(unit, prepared, device=device, progress=progress, precision=precision)
+
+
+def run_unit_stacked(
+    unit: list[Cell],
+    prepared: Prepared,
+    *,
+    device: str = "auto",
+    progress: Progress | None = None,
+    precision: str | None = None,
+) -> list[dict]:
+    """Train the cells of ``unit`` as one stacked computation and score each one.
+
+    Cells that turn out not to be stackable with the first one (another schedule or
+    architecture) are run plain, so any list of cells gives correct records.
+    """
+    import torch
+
+    from badlabels.data.encoding import AMINO_ACIDS, encode
+    from badlabels.training.stacked import fit_stacked, predict_stacked
+    from badlabels.training.trainer import resolve_device, to_device_data
+
+    t0 = time.perf_counter()
+    dev = resolve_device(device)
+    precision = precision or os.environ.get("BADLABELS_PRECISION") or "fp32"
+
+    # Noisy labels, estimators and losses, exactly as the plain engine makes them.
+    noises, specs = [], []
+    for cell in unit:
+        train_noise = corrupt_part(prepared.train, cell, "train")
+        val_noise = corrupt_part(prepared.val, cell, "val")
+        est = _estimator(cell, float(val_noise.flipped.mean()), device=device)
+        noises.append((train_noise, val_noise))
+        specs.append(stack_spec(est))
+    first = next((s for s in specs if s is not None), None)
+    members = [i for i, s in enumerate(specs) if s is not None and s[0] == first[0]] if first else []
+    if len(members) < 1:
+        return [run_cell_plain(c, prepared, device=device, progress=progress) for c in unit]
+
+    hidden, lr, batch_size, max_epochs, patience, weight_decay, alphabet = first[0]
+    alphabet = AMINO_ACIDS if alphabet is None else alphabet
+
+    def encoded(part, what):
+        tokens, lengths = encode(part.sequences, alphabet)
+        if len(lengths) and lengths.min() == 0:
+            raise BadInputError(f"{what}: sequence at index {int(np.argmin(lengths))} is empty")
+        return to_device_data(tokens, lengths, device=dev)
+
+    train = encoded(prepared.train, "training data")
+    val = encoded(prepared.val, "validation data") if len(prepared.val) else None
+    test = encoded(prepared.test, "test data")
+
+    y = np.stack([noises[i][0].labels for i in members]).astype(np.float32)
+    y_t = torch.as_tensor(y).to(dev)
+    val_y = None
+    if val is not None:
+        val_y = torch.as_tensor(np.stack([noises[i][1].labels for i in members]).astype(np.float32))
+        val_y = val_y.to(dev)
+
+    def on_epoch(event, model=None, **info):
+        if progress is not None:
+            progress(event, cell=unit[members[model]], **info)
+
+    result = fit_stacked(
+        train.tokens,
+        train.lengths,
+        y_t,
+        seeds=[unit[i].seed for i in members],
+        val_tokens=None if val is None else val.tokens,
+        val_lengths=None if val is None else val.lengths,
+        val_y=val_y,
+        n_tokens=len(alphabet) + 1,
+        hidden_sizes=hidden,
+        losses=[specs[i][1] for i in members],
+        lr=lr,
+        weight_decay=weight_decay,
+        batch_size=batch_size,
+        max_epochs=max_epochs,
+        patience=patience,
+        precision=precision,
+        progress=on_epoch if progress is not None else None,
+    )
+    logits = predict_stacked(result.module, test.tokens, test.lengths)
+    prob = torch.sigmoid(logits.double()).cpu().numpy()
+    seconds = time.perf_counter() - t0
+
+    records: dict[int, dict] = {}
+    total_epochs = max(sum(result.epochs_run), 1)
+    for pos, i in enumerate(members):
+        train_noise, val_noise = noises[i]
+        records[i] = score_cell(
+            unit[i],
+            prepared,
+            prob[pos],
+            train_noise=train_noise,
+            val_noise=val_noise,
+            epochs_run=result.epochs_run[pos],
+            best_epoch=result.best_epoch[pos],
+            train_seconds=seconds * result.epochs_run[pos] / total_epochs,
+            device=str(dev),
+            engine="stacked",
+        )
+    for i, cell in enumerate(unit):
+        if i not in records:
+            records[i] = run_cell_plain(cell, prepared, device=device, progress=progress)
+    return [records[i] for i in range(len(unit))]

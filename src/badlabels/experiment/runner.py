@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from badlabels.experiment.engines import plan_units, run_unit
+from badlabels.experiment.backends import execute
+from badlabels.experiment.engines import plan_units, run_unit  # noqa: F401  (run_unit re-exported)
 from badlabels.experiment.grid import Cell
 from badlabels.experiment.runner_core import (  # noqa: F401  (re-exported)
     Prepared,
@@ -26,22 +27,34 @@ def run_cells(
     engine: str = "auto",
     force: bool = False,
     progress: Progress | None = None,
+    backend: str = "local",
+    workers: int | None = None,
+    ray_address: str | None = None,
 ) -> list[dict]:
-    """Run every cell not yet in ``store`` (all of them with ``force``); return new records."""
+    """Run every cell not yet in ``store`` (all of them with ``force``); return new records.
+
+    Units from :func:`plan_units` run on ``backend`` (see :mod:`badlabels.experiment.backends`:
+    ``"local"`` with ``workers`` processes, or ``"ray"``, joining ``ray_address`` if given).
+    Each record is put in the store as soon as its unit comes back.
+    """
     todo = [c for c in cells if force or not store.has(c.cell_id)]
     if progress is not None:
         progress("start", total=len(cells), todo=len(todo), skipped=len(cells) - len(todo))
     new = []
-    done = 0
-    for unit in plan_units(todo, engine=engine, device=device):
+
+    def on_start(unit):
         if progress is not None:
             for cell in unit:
-                progress("cell_start", cell=cell, index=done, total=len(todo))
-        records = run_unit(unit, prepared, engine=engine, device=device, progress=progress)
+                progress("cell_start", cell=cell, index=len(new), total=len(todo))
+
+    units = plan_units(todo, engine=engine, device=device)
+    for unit, records in execute(
+        units, prepared, backend=backend, workers=workers, ray_address=ray_address,
+        engine=engine, device=device, progress=progress, on_start=on_start,
+    ):  # fmt: skip
         for cell, record in zip(unit, records, strict=True):
             store.put(record)  # each record lands as soon as its unit is done
             new.append(record)
-            done += 1
             if progress is not None:
-                progress("cell_end", cell=cell, record=record, index=done - 1, total=len(todo))
+                progress("cell_end", cell=cell, record=record, index=len(new) - 1, total=len(todo))
     return new

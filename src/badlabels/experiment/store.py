@@ -31,7 +31,10 @@ class ResultStore:
         self.path = self.root / "store"
         self.path.mkdir(parents=True, exist_ok=True)
         for stale in self.path.glob(".tmp-*"):
-            stale.unlink(missing_ok=True)
+            # Only temporary files of dead processes: another sweep may be writing here.
+            pid = stale.name.split("-")[1] if stale.name.count("-") >= 2 else ""
+            if pid.isdigit() and not _alive(int(pid)):
+                stale.unlink(missing_ok=True)
 
     def _file(self, cell_id: str) -> Path:
         return self.path / f"{cell_id}.json"
@@ -45,7 +48,7 @@ class ResultStore:
     def put(self, record: dict) -> None:
         """Write one record atomically (temporary file + fsync + rename)."""
         cell_id = record["cell_id"]
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.path)
+        fd, tmp = tempfile.mkstemp(prefix=f".tmp-{os.getpid()}-", dir=self.path)
         try:
             with os.fdopen(fd, "w") as fh:
                 json.dump(record, fh, indent=1, sort_keys=True, default=_json_default)
@@ -83,6 +86,16 @@ class ResultStore:
         path = Path(path) if path else self.root / "results.csv"
         self.frame().to_csv(path, index=False)
         return path
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _json_default(obj):

@@ -13,12 +13,20 @@ from __future__ import annotations
 
 from badlabels.errors import BadInputError
 from badlabels.models.base import NeuralClassifier, SequenceClassifier
+from badlabels.models.bilstm import BiLSTMClassifier
+from badlabels.models.cnn import CNNClassifier
 from badlabels.models.logreg import LogisticRegressionClassifier
 from badlabels.models.lstm import LSTMClassifier
+from badlabels.models.mlp import MLPClassifier
 from badlabels.models.persist import load_model, save_model
+from badlabels.models.transformer import TransformerClassifier
 
 MODELS: dict[str, type] = {
     "lstm": LSTMClassifier,
+    "bilstm": BiLSTMClassifier,
+    "cnn": CNNClassifier,
+    "mlp": MLPClassifier,
+    "transformer": TransformerClassifier,
     "logreg": LogisticRegressionClassifier,
 }
 """Model name -> estimator class (names used by the CLI and ``make_model``)."""
@@ -30,7 +38,8 @@ def make_model(name: str, **params):
     Parameters
     ----------
     name : str
-        A key of :data:`MODELS` (``"lstm"``, ``"logreg"``).
+        A key of :data:`MODELS` (``"lstm"``, ``"bilstm"``, ``"cnn"``, ``"mlp"``,
+        ``"transformer"``, ``"logreg"``).
     **params
         Constructor parameters of that estimator.
 
@@ -60,10 +69,14 @@ def make_model(name: str, **params):
 
 __all__ = [
     "MODELS",
+    "BiLSTMClassifier",
+    "CNNClassifier",
     "LSTMClassifier",
     "LogisticRegressionClassifier",
+    "MLPClassifier",
     "NeuralClassifier",
     "SequenceClassifier",
+    "TransformerClassifier",
     "load_model",
     "make_model",
     "save_model",

@@ -82,3 +82,158 @@ def plot_curve(
     fig.savefig(path.with_suffix(".svg"))
     plt.close(fig)
     return path
+
+
+def _series_keys(df: pd.DataFrame) -> list[str]:
+    """The columns that name a curve: model and method, plus batch size when it varies."""
+    keys = [k for k in ("model", "method") if k in df.columns]
+    if "batch_size" in df.columns and df["batch_size"].nunique() > 1:
+        keys.append("batch_size")
+    return keys
+
+
+def _series_name(keys: list[str], values) -> str:
+    values = values if isinstance(values, tuple) else (values,)
+    parts = []
+    for k, v in zip(keys, values, strict=True):
+        parts.append(f"batch {v}" if k == "batch_size" else str(v))
+    return " / ".join(parts)
+
+
+def _panels(n: int, width: float = 4.2, height: float = 3.4):
+    ncols = min(3, max(1, n))
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(width * ncols, height * nrows), dpi=110, squeeze=False,
+        sharey=True,
+    )  # fmt: skip
+    flat = axes.ravel()
+    for ax in flat[n:]:
+        ax.set_visible(False)
+    return fig, flat[:n]
+
+
+def _band(ax, x, mean, sd, **kw):
+    (line,) = ax.plot(x, mean, **kw)
+    sd = np.nan_to_num(np.asarray(sd, dtype=float))
+    if (sd > 0).any():
+        ax.fill_between(x, mean - sd, mean + sd, color=line.get_color(), alpha=0.15, lw=0)
+    return line
+
+
+def _save(fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path)
+    fig.savefig(path.with_suffix(".svg"))
+    plt.close(fig)
+    return path
+
+
+def plot_curve_panels(
+    df: pd.DataFrame, path: str | Path, *, ceiling: float | None = None, metric: str = "auroc"
+) -> Path:
+    """The resilience curve with one panel per model and one line per method (and batch size).
+
+    Mean ± sd over seeds of clean-test ``metric`` against the noise level, with the chance line
+    and, where known, the ceiling. Writes ``path`` (PNG) and the SVG beside it.
+    """
+    path = Path(path)
+    models = sorted(df["model"].unique()) if len(df) else []
+    fig, axes = _panels(max(1, len(models)))
+    noise_type = str(df["noise_type"].iloc[0]) if len(df) else "symmetric"
+    multi_batch = len(df) and df["batch_size"].nunique() > 1
+    for ax, model in zip(axes, models or [None], strict=True):
+        sub = df[df["model"] == model] if model is not None else df.iloc[:0]
+        keys = ["method"] + (["batch_size"] if multi_batch else [])
+        for name, part in sub.groupby(keys, sort=True):
+            t = curve_table(part, metric).groupby("noise_rate", as_index=False)[["mean", "std"]].mean()
+            _band(ax, t["noise_rate"], t["mean"], t["std"], marker="o", ms=3,
+                  label=_series_name(keys, name))  # fmt: skip
+        ax.axhline(0.5, color="0.35", lw=1, ls="--", label="chance (0.5)")
+        if ceiling is not None and np.isfinite(ceiling):
+            ax.axhline(ceiling, color="tab:green", lw=1, ls="-.", label=f"ceiling ({ceiling:.3f})")
+        if noise_type == "read_depth":
+            ax.set_xscale("log")
+            ax.invert_xaxis()
+        ax.set_title(str(model) if model is not None else "no runs")
+        ax.set_xlabel(NOISE_AXIS.get(noise_type, "noise level"))
+        ax.set_ylabel(f"clean-test {metric.upper()}")
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower left", fontsize=7, frameon=False)
+    return _save(fig, path)
+
+
+def plot_noisy_vs_clean(df: pd.DataFrame, path: str | Path) -> Path:
+    """Clean-test, noisy-test and noise-corrected AUROC side by side, one panel per series.
+
+    The noisy-test AUROC scores the same model against test labels corrupted like the training
+    labels; the corrected estimate (``corrected_test_auroc``, from
+    :func:`badlabels.evaluation.corrected_auroc`) undoes the known noise. Mean ± sd over seeds.
+    Writes ``path`` (PNG) and the SVG beside it.
+    """
+    path = Path(path)
+    keys = _series_keys(df) if len(df) else []
+    groups = list(df.groupby(keys, sort=True)) if keys else []
+    fig, axes = _panels(max(1, len(groups)))
+    noise_type = str(df["noise_type"].iloc[0]) if len(df) else "symmetric"
+    styles = [
+        ("auroc", "clean test labels", dict(marker="o", ms=3, color="tab:blue")),
+        ("noisy_test_auroc", "noisy test labels", dict(marker="s", ms=3, ls="--", color="tab:red")),
+        ("corrected_test_auroc", "noisy, corrected", dict(marker="^", ms=3, ls=":", color="tab:purple")),
+    ]  # fmt: skip
+    for ax, (name, part) in zip(axes, groups, strict=False):
+        for metric, label, kw in styles:
+            if metric not in part or part[metric].isna().all():
+                continue
+            t = part.groupby("noise_rate")[metric].agg(["mean", "std"]).reset_index()
+            _band(ax, t["noise_rate"], t["mean"], t["std"], label=label, **kw)
+        ax.axhline(0.5, color="0.35", lw=1, ls="--", label="chance (0.5)")
+        if noise_type == "read_depth":
+            ax.set_xscale("log")
+            ax.invert_xaxis()
+        ax.set_title(_series_name(keys, name))
+        ax.set_xlabel(NOISE_AXIS.get(noise_type, "noise level"))
+        ax.set_ylabel("test AUROC")
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower left", fontsize=7, frameon=False)
+    if not groups:
+        axes[0].set_title("no runs")
+    lo, hi = axes[0].get_ylim()  # shared: sd bands must not stretch the axis past [0, 1]
+    axes[0].set_ylim(max(lo, 0.0), min(hi, 1.02))
+    return _save(fig, path)
+
+
+def plot_batch_effect(df: pd.DataFrame, path: str | Path, *, metric: str = "auroc") -> Path:
+    """Clean-test ``metric`` against batch size, one line per noise level, one panel per
+    model and method (logistic regression, which has no batches, is left out).
+
+    Mean ± sd over seeds. Writes ``path`` (PNG) and the SVG beside it.
+    """
+    path = Path(path)
+    sub = df[df["model"] != "logreg"] if len(df) else df
+    groups = list(sub.groupby(["model", "method"], sort=True)) if len(sub) else []
+    fig, axes = _panels(max(1, len(groups)))
+    rates = sorted(sub["noise_rate"].unique()) if len(sub) else []
+    cmap = plt.get_cmap("viridis")
+    for ax, (name, part) in zip(axes, groups, strict=False):
+        for i, rate in enumerate(rates):
+            t = part[part["noise_rate"] == rate].groupby("batch_size")[metric].agg(["mean", "std"])
+            if not len(t):
+                continue
+            t = t.reset_index()
+            color = cmap(i / max(1, len(rates) - 1))
+            ax.errorbar(t["batch_size"], t["mean"], yerr=np.nan_to_num(t["std"]), marker="o",
+                        ms=3, capsize=2, color=color, label=f"noise {rate:g}")  # fmt: skip
+        ax.set_xscale("log", base=2)
+        sizes = sorted(part["batch_size"].unique())
+        ax.set_xticks(sizes, [str(b) for b in sizes])
+        ax.minorticks_off()
+        ax.axhline(0.5, color="0.35", lw=1, ls="--")
+        ax.set_title(_series_name(["model", "method"], name))
+        ax.set_xlabel("batch size")
+        ax.set_ylabel(f"clean-test {metric.upper()}")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, frameon=False, ncol=2)
+    if not groups:
+        axes[0].set_title("no neural models in the grid")
+    return _save(fig, path)

@@ -1,0 +1,5 @@
+"""``python -m badlabels``: the command line."""
+
+from badlabels.cli import main
+
+main()

@@ -1,0 +1,928 @@
+"""Audit a real, noisily labelled dataset: which labels are suspect, and how noisy is it?
+
+The recipe is confident learning (Northcutt et al., JAIR 2021) on out-of-fold predictions:
+
+1. **Out-of-fold probabilities.** The data are cut into ``n_folds`` stratified folds
+   (scikit-learn's :class:`~sklearn.model_selection.StratifiedKFold`); for each fold a fresh
+   sequence model (default the LSTM) is trained on the other folds, with an inner noisy
+   validation split (the estimator's own ``validation_fraction``) for early stopping, and
+   predicts the held-out fold. Every sequence thus gets a probability from a model that never
+   saw its label.
+2. **How noisy?** The noise matrix and the clean class priors are estimated from the
+   out-of-fold probabilities, by default with the anchor-point estimator
+   (:func:`estimate_noise`; cleanlab's own confident-joint estimate,
+   :func:`cleanlab.count.estimate_py_and_noise_matrices_from_probabilities`, is reported
+   next to it and can be chosen instead).
+3. **cleanlab for the labels** (nothing of it is re-implemented here):
+   :func:`cleanlab.rank.get_label_quality_scores` (a score in [0, 1] per label, low = suspect,
+   which orders the ranking) and :func:`cleanlab.filter.find_label_issues` (which labels are
+   flagged; it is given the estimated joint counts as its ``confident_joint``, so the number it
+   flags matches the estimated noise).
+4. **Noise-corrected evaluation.** The out-of-fold predictions are scored against the given
+   (noisy) labels, then corrected for the estimated noise matrix with
+   :func:`badlabels.evaluation.bootstrap_corrected`: an estimate of the AUROC and accuracy the
+   same kind of model would score against clean labels, with a bootstrap interval.
+
+Assumptions
+-----------
+- Binary labels, one row per unique sequence (what :func:`badlabels.data.load_data` gives).
+- The noise is class-conditional: whether a label was flipped depends on its true class, not
+  on the sequence. Confident learning and the corrected metrics are exact only then; for
+  instance-dependent noise (measurement error near a threshold) they are approximations.
+- Matrix conventions: cleanlab's ``noise_matrix[i, j] = P(given = i | true = j)`` (columns sum
+  to 1), the transpose of :func:`badlabels.noise.transition_matrix`; the correction is told so
+  with ``convention="cleanlab"``.
+- The flip rates reported are read off the noise matrix: ``P(given = 0 | true = 1)``
+  (positives recorded as negative), ``P(given = 1 | true = 0)``, and the overall rate
+  ``sum_j P(true = j) P(given != j | true = j)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from badlabels.data.dataset import Dataset
+from badlabels.errors import BadInputError
+from badlabels.evaluation import binary_metrics, bootstrap_corrected
+from badlabels.evaluation.metrics import auroc
+
+__all__ = [
+    "FILTERS",
+    "NOISE_ESTIMATORS",
+    "AuditResult",
+    "InputRows",
+    "audit_labels",
+    "corrupted_frame",
+    "detection_metrics",
+    "estimate_noise",
+    "input_rows",
+    "out_of_fold_proba",
+    "read_truth",
+    "suspects_frame",
+    "write_audit",
+]
+
+FILTERS: tuple[str, ...] = (
+    "prune_by_noise_rate",
+    "prune_by_class",
+    "both",
+    "confident_learning",
+    "predicted_neq_given",
+)
+"""``filter_by`` values of :func:`cleanlab.filter.find_label_issues` offered by the audit."""
+
+MIN_PER_CLASS_PER_FOLD = 2
+
+Progress = Callable[..., object]
+
+
+@dataclass
+class AuditResult:
+    """What :func:`audit_labels` found.
+
+    Attributes
+    ----------
+    sequences : ndarray of str, shape (n,)
+    labels : ndarray of int8, shape (n,)
+        The given (possibly noisy) labels.
+    pred_probs : ndarray of float64, shape (n, 2)
+        Out-of-fold class probabilities.
+    quality : ndarray of float64, shape (n,)
+        cleanlab label-quality score in [0, 1]; low = the label is probably wrong.
+    flagged : ndarray of bool, shape (n,)
+        cleanlab's label issues.
+    rank : ndarray of int64, shape (n,)
+        1 = the most suspect label (lowest quality score), n = the least.
+    noise_matrix : ndarray, shape (2, 2)
+        The estimate (:func:`estimate_noise`), ``[i, j] = P(given = i | true = j)``.
+    inverse_noise_matrix : ndarray, shape (2, 2)
+        ``[i, j] = P(true = i | given = j)``.
+    confident_joint : ndarray of int, shape (2, 2)
+        Estimated counts ``[i, j]`` of (given = i, true = j); cleanlab flagged labels from it.
+    py : ndarray, shape (2,)
+        Estimated clean class priors ``P(true = k)``.
+    oof_metrics : dict
+        :func:`badlabels.evaluation.binary_metrics` of the out-of-fold probabilities against the
+        given labels (what a noisy test set reports).
+    corrected : dict
+        Noise-corrected AUROC and accuracy with bootstrap intervals (``auroc``, ``auroc_lo``,
+        ``auroc_hi``, ``accuracy``, ``accuracy_lo``, ``accuracy_hi``); NaN values when the
+        estimated noise leaves nothing to correct with.
+    detection : dict or None
+        With ``truth``: precision, recall and F1 of the flags and AUROC of the scores at
+        finding the truly flipped labels.
+    folds : list of dict
+        Per fold: sizes, epochs run, best epoch, seconds.
+    settings : dict
+        The audit's parameters (model, folds, seed, ...).
+    cleanlab_estimate : dict
+        cleanlab's own confident-joint estimate (flip rates, priors, noise matrix), reported
+        whichever estimator was used.
+    seconds : float
+        Wall-clock time of the whole audit.
+    """
+
+    sequences: np.ndarray
+    labels: np.ndarray
+    pred_probs: np.ndarray
+    quality: np.ndarray
+    flagged: np.ndarray
+    rank: np.ndarray
+    noise_matrix: np.ndarray
+    inverse_noise_matrix: np.ndarray
+    confident_joint: np.ndarray
+    py: np.ndarray
+    oof_metrics: dict
+    corrected: dict
+    detection: dict | None = None
+    folds: list = field(default_factory=list)
+    settings: dict = field(default_factory=dict)
+    cleanlab_estimate: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def n(self) -> int:
+        """Number of labels audited."""
+        return len(self.labels)
+
+    @property
+    def n_flagged(self) -> int:
+        """Number of labels flagged as probable errors."""
+        return int(self.flagged.sum())
+
+    @property
+    def flip_pos_to_neg(self) -> float:
+        """Estimated ``P(given = 0 | true = 1)``: positives recorded as negatives."""
+        return float(self.noise_matrix[0, 1])
+
+    @property
+    def flip_neg_to_pos(self) -> float:
+        """Estimated ``P(given = 1 | true = 0)``: negatives recorded as positives."""
+        return float(self.noise_matrix[1, 0])
+
+    @property
+    def flip_rate(self) -> float:
+        """Estimated share of all labels that are wrong: ``sum_j P(true=j) P(given!=j | true=j)``."""
+        off = 1.0 - np.diag(self.noise_matrix)
+        return float(np.dot(self.py, off))
+
+    def summary(self) -> dict:
+        """A JSON-able summary (what ``noise.json`` holds)."""
+        given_prior = float(self.labels.mean()) if self.n else math.nan
+        out = {
+            "n": self.n,
+            "n_flagged": self.n_flagged,
+            "flagged_fraction": self.n_flagged / self.n if self.n else math.nan,
+            "estimated_flip_rate": {
+                "overall": self.flip_rate,
+                "positive_to_negative": self.flip_pos_to_neg,
+                "negative_to_positive": self.flip_neg_to_pos,
+            },
+            "priors": {
+                "estimated_clean_positive": float(self.py[1]),
+                "estimated_clean_negative": float(self.py[0]),
+                "given_positive": given_prior,
+            },
+            "noise_matrix": {
+                "convention": "cleanlab: [i][j] = P(given label = i | true label = j)",
+                "matrix": self.noise_matrix.tolist(),
+            },
+            "estimated_joint_counts": {
+                "convention": "[i][j] = number of examples with given label i and true label j",
+                "matrix": self.confident_joint.tolist(),
+            },
+            "noise_estimator": self.settings.get("noise_estimator"),
+            "cleanlab_confident_joint_estimate": self.cleanlab_estimate,
+            "oof_metrics_vs_given_labels": self.oof_metrics,
+            "noise_corrected_oof": {
+                "note": (
+                    "AUROC/accuracy of the out-of-fold predictions against the given labels, "
+                    "corrected for the estimated noise matrix (an estimate of the clean-label "
+                    "score), with a percentile bootstrap 95% interval"
+                ),
+                **self.corrected,
+            },
+            "settings": self.settings,
+            "folds": self.folds,
+            "seconds": self.seconds,
+        }
+        if self.detection is not None:
+            out["detection"] = self.detection
+        return _finite_or_none(out)
+
+
+def _finite_or_none(value):
+    """NaN/inf floats -> None, recursively (strict JSON)."""
+    if isinstance(value, dict):
+        return {k: _finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite_or_none(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+# ------------------------------------------------------------------------- out of fold
+
+
+def _as_inputs(data, labels) -> tuple[np.ndarray, np.ndarray, str | None]:
+    """(sequences, labels int8, alphabet or None) from a Dataset or arrays."""
+    if isinstance(data, Dataset):
+        if labels is not None:
+            y = np.asarray(labels)
+            if y.shape != (len(data),):
+                raise BadInputError(
+                    f"labels have shape {y.shape} but the dataset has {len(data)} sequences"
+                )
+        else:
+            y = data.labels
+        seqs, alphabet = data.sequences, data.alphabet
+    else:
+        if labels is None:
+            raise BadInputError("give labels with the sequences (or pass a Dataset)")
+        seqs = np.asarray(list(data) if not isinstance(data, np.ndarray) else data, dtype=object)
+        y = np.asarray(labels)
+        alphabet = None
+        if seqs.ndim != 1 or y.shape != seqs.shape:
+            raise BadInputError(
+                f"sequences ({seqs.shape}) and labels ({y.shape}) must be one-dimensional "
+                "and equally long"
+            )
+    ok = np.isin(y, (0, 1))
+    if not ok.all():
+        raise BadInputError(f"labels must be 0 or 1, found {y[~ok][0]!r}")
+    return seqs, y.astype(np.int8), alphabet
+
+
+def _check_folds(y: np.ndarray, n_folds) -> int:
+    if isinstance(n_folds, bool) or not isinstance(n_folds, int | np.integer) or n_folds < 2:
+        raise BadInputError(f"the number of folds must be a whole number >= 2, got {n_folds!r}")
+    counts = np.bincount(y, minlength=2)
+    smallest = int(counts.min())
+    need = int(n_folds) * MIN_PER_CLASS_PER_FOLD
+    if smallest < need:
+        which = "positive" if counts[1] < counts[0] else "negative"
+        raise BadInputError(
+            f"only {smallest} {which} label(s): {n_folds}-fold auditing needs at least {need} "
+            f"of each class ({MIN_PER_CLASS_PER_FOLD} per fold); use fewer folds or more data"
+        )
+    return int(n_folds)
+
+
+def out_of_fold_proba(
+    sequences,
+    labels,
+    *,
+    model: str = "lstm",
+    method: str = "bce",
+    model_params: dict | None = None,
+    n_folds: int = 5,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> tuple[np.ndarray, list[dict]]:
+    """Out-of-fold class probabilities of a sequence model.
+
+    Parameters
+    ----------
+    sequences : array-like of str, shape (n,)
+    labels : array-like of {0, 1}, shape (n,)
+        The given (noisy) labels.
+    model, method : str
+        Passed to :func:`badlabels.training.methods.build_estimator`.
+    model_params : dict, optional
+        Constructor parameters of the model (``max_epochs``, ``patience``, ``batch_size``,
+        ``validation_fraction`` ...). ``random_state`` defaults to ``seed + fold``.
+    n_folds : int, default 5
+        Stratified folds (shuffled with ``seed``).
+    seed : int, default 0
+    progress : callable, optional
+        ``progress("fold_start", fold=, n_folds=, n_train=)``, the estimator's ``"epoch"``
+        events (with ``fold=``) and ``progress("fold_end", fold=, n_folds=, epochs_run=,
+        seconds=)``.
+
+    Returns
+    -------
+    pred_probs : ndarray of float64, shape (n, 2)
+    folds : list of dict
+        Per fold: ``fold``, ``n_train``, ``n_heldout``, ``epochs_run``, ``best_epoch``,
+        ``seconds``.
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    from badlabels.training.methods import build_estimator
+
+    seqs = np.asarray(sequences, dtype=object)
+    y = np.asarray(labels).astype(np.int8)
+    n_folds = _check_folds(y, n_folds)
+    params = dict(model_params or {})
+    # Build once up front so a bad model name or parameter fails before any training.
+    build_estimator(model, method, model_params=params)
+    pred = np.full((len(y), 2), np.nan)
+    folds = []
+    splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    for k, (train_idx, held_idx) in enumerate(splitter.split(np.zeros(len(y)), y)):
+        if progress is not None:
+            progress("fold_start", fold=k + 1, n_folds=n_folds, n_train=len(train_idx))
+        fold_params = {"random_state": seed + k, **params}
+        est = build_estimator(model, method, model_params=fold_params)
+
+        def on_event(event, _k=k, **info):
+            if progress is not None:
+                progress(event, fold=_k + 1, n_folds=n_folds, **info)
+
+        t0 = time.perf_counter()
+        est.fit(seqs[train_idx], y[train_idx], progress=on_event)
+        pred[held_idx] = est.predict_proba(seqs[held_idx])
+        seconds = time.perf_counter() - t0
+        info = {
+            "fold": k + 1,
+            "n_train": int(len(train_idx)),
+            "n_heldout": int(len(held_idx)),
+            "epochs_run": int(getattr(est, "epochs_run_", 1)),
+            "best_epoch": int(getattr(est, "best_epoch_", 1)),
+            "seconds": float(seconds),
+        }
+        folds.append(info)
+        if progress is not None:
+            progress("fold_end", n_folds=n_folds, **info)
+    return pred, folds
+
+
+# ------------------------------------------------------------------------- cleanlab
+
+
+def detection_metrics(truth, flagged, quality) -> dict:
+    """How well the audit finds the truly flipped labels.
+
+    Parameters
+    ----------
+    truth : array-like of bool, shape (n,)
+        True where the given label is known to be wrong.
+    flagged : array-like of bool, shape (n,)
+        The audit's flags.
+    quality : array-like of float, shape (n,)
+        Label-quality scores (low = suspect); their AUROC at ranking the wrong labels first.
+
+    Returns
+    -------
+    dict
+        ``n_true_flips``, ``n_flagged``, ``true_positives``, ``precision``, ``recall``, ``f1``,
+        ``auroc`` (NaN when undefined), ``true_flip_rate``.
+    """
+    t = np.asarray(truth).astype(bool)
+    f = np.asarray(flagged).astype(bool)
+    q = np.asarray(quality, dtype=np.float64)
+    tp = int((t & f).sum())
+    n_f, n_t = int(f.sum()), int(t.sum())
+    precision = tp / n_f if n_f else math.nan
+    recall = tp / n_t if n_t else math.nan
+    f1 = (
+        2 * precision * recall / (precision + recall)
+        if n_f and n_t and (precision + recall) > 0
+        else math.nan
+    )
+    return {
+        "n_true_flips": n_t,
+        "true_flip_rate": n_t / len(t) if len(t) else math.nan,
+        "n_flagged": n_f,
+        "true_positives": tp,
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "auroc": auroc(t.astype(np.int8), -q),
+    }
+
+
+NOISE_ESTIMATORS: tuple[str, ...] = ("anchor", "cleanlab")
+"""How :func:`audit_labels` estimates the noise matrix (see :func:`estimate_noise`)."""
+
+
+def estimate_noise(labels, pred_probs, *, estimator: str = "anchor", anchor_quantile=0.02):
+    """Estimate the clean class priors and the noise matrix from out-of-fold probabilities.
+
+    Parameters
+    ----------
+    labels : ndarray of {0, 1}, shape (n,)
+        Given (noisy) labels.
+    pred_probs : ndarray, shape (n, 2)
+        Out-of-fold probabilities of the given labels' classes.
+    estimator : {"anchor", "cleanlab"}, default "anchor"
+        ``"cleanlab"``: :func:`cleanlab.count.estimate_py_and_noise_matrices_from_probabilities`
+        (the calibrated confident joint). ``"anchor"``: the anchor-point estimator of
+        Liu & Tao (2016) and Patrini et al. (2017): under class-conditional noise a model of
+        the noisy labels predicts ``P(given = 1 | x) = e0 + (1 - e0 - e1) P(true = 1 | x)``,
+        so on sequences that are surely negative (positive) it predicts ``e0`` (``1 - e1``).
+        The estimate averages the predictions of the ``anchor_quantile`` share of sequences
+        with the lowest (highest) predicted probability. The confident joint counts sequences
+        that are confidently but not surely of the other class as noise too, which biases
+        cleanlab's matrix upwards when classes overlap (as in any real assay); the anchor
+        estimate is unbiased when the model is calibrated and sure anchors exist.
+    anchor_quantile : float, default 0.02
+        Share of sequences averaged at each end (``"anchor"`` only). Smaller shares are closer
+        to sure anchors but noisier, and more sensitive to a model that is over-confident at
+        the extremes (which makes the noise look smaller than it is).
+
+    Returns
+    -------
+    py : ndarray, shape (2,)
+        Estimated clean priors ``P(true = k)``.
+    noise_matrix : ndarray, shape (2, 2)
+        ``[i, j] = P(given = i | true = j)`` (cleanlab's convention).
+    joint : ndarray of int64, shape (2, 2)
+        Estimated counts of (given = i, true = j), summing to n with row sums equal to the
+        given class counts: what :func:`cleanlab.filter.find_label_issues` takes as
+        ``confident_joint``.
+    """
+    from cleanlab.count import estimate_py_and_noise_matrices_from_probabilities
+
+    y = np.asarray(labels).astype(np.int64)
+    probs = np.asarray(pred_probs, dtype=np.float64)
+    if estimator not in NOISE_ESTIMATORS:
+        raise BadInputError(
+            f"unknown noise estimator {estimator!r}; choose one of {', '.join(NOISE_ESTIMATORS)}"
+        )
+    if estimator == "cleanlab":
+        py, nm, _, cj = estimate_py_and_noise_matrices_from_probabilities(y, probs)
+        return np.asarray(py, float), np.asarray(nm, float), np.asarray(cj, np.int64)
+    try:
+        q = float(anchor_quantile)
+    except (TypeError, ValueError):
+        q = float("nan")
+    if not 0.0 < q < 0.5:
+        raise BadInputError(f"anchor_quantile must be between 0 and 0.5, got {anchor_quantile!r}")
+    n = len(y)
+    k = max(1, int(round(q * n)))
+    p1 = np.sort(probs[:, 1])
+    e0 = float(np.clip(p1[:k].mean(), 0.0, 1.0))  # P(given 1 | true 0)
+    e1 = float(np.clip(1.0 - p1[-k:].mean(), 0.0, 1.0))  # P(given 0 | true 1)
+    if e0 + e1 >= 1.0:  # the model learnt nothing usable: report "all noise"
+        e0 = e1 = 0.5
+    pi_n = float(y.mean())
+    pi = float(np.clip((pi_n - e0) / (1.0 - e0 - e1), 0.0, 1.0))
+    py = np.array([1.0 - pi, pi])
+    nm = np.array([[1.0 - e0, e1], [e0, 1.0 - e1]])
+    joint = nm * py[None, :]  # P(given = i, true = j)
+    rows = joint.sum(axis=1, keepdims=True)
+    counts = np.bincount(y, minlength=2)[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        joint = np.where(rows > 0, joint / rows * counts, 0.0)
+    return py, nm, np.round(joint).astype(np.int64)
+
+
+def _as_truth(truth, n: int) -> np.ndarray:
+    t = np.asarray(truth)
+    if t.shape != (n,):
+        raise BadInputError(f"truth has shape {t.shape}, expected ({n},)")
+    if t.dtype == bool:
+        return t
+    ok = np.isin(t, (0, 1))
+    if not ok.all():
+        raise BadInputError(f"truth must be 0/1 or True/False, found {t[~ok][0]!r}")
+    return t.astype(bool)
+
+
+def audit_labels(
+    data,
+    labels=None,
+    *,
+    model: str = "lstm",
+    method: str = "bce",
+    model_params: dict | None = None,
+    n_folds: int = 5,
+    seed: int = 0,
+    filter_by: str = "prune_by_noise_rate",
+    quality_method: str = "self_confidence",
+    truth=None,
+    n_boot: int = 200,
+    noise_estimator: str = "anchor",
+    anchor_quantile: float = 0.02,
+    pred_probs=None,
+    progress: Progress | None = None,
+) -> AuditResult:
+    """Find probable label errors and estimate the label noise of a dataset.
+
+    Parameters
+    ----------
+    data : Dataset or array-like of str
+        The sequences (with their labels, for a Dataset).
+    labels : array-like of {0, 1}, shape (n,), optional
+        The given labels; required with plain sequences, overrides ``Dataset.labels``.
+    model : str, default "lstm"
+        Sequence model for the out-of-fold probabilities (``"lstm"``, ``"logreg"``).
+    method : str, default "bce"
+        Training method (:data:`badlabels.training.methods.METHODS`).
+    model_params : dict, optional
+        Model constructor parameters (e.g. ``max_epochs``, ``patience``, ``device``).
+        For a Dataset, ``alphabet`` defaults to the dataset's.
+    n_folds : int, default 5
+    seed : int, default 0
+        Seeds the folds, the models and the bootstrap.
+    filter_by : str, default "prune_by_noise_rate"
+        cleanlab's rule for flagging (one of :data:`FILTERS`).
+    quality_method : {"self_confidence", "normalized_margin", "confidence_weighted_entropy"}
+        cleanlab's label-quality score (and the order of the ranking).
+    truth : array-like of bool, shape (n,), optional
+        Known flips (e.g. the ``is_flipped`` column that ``badlabels corrupt`` writes): adds
+        detection precision, recall and AUROC.
+    n_boot : int, default 200
+        Bootstrap resamples for the corrected metrics' intervals.
+    noise_estimator : {"anchor", "cleanlab"}, default "anchor"
+        How the noise matrix and priors are estimated (:func:`estimate_noise`). The estimate
+        sets how many labels cleanlab flags (it is passed to
+        :func:`cleanlab.filter.find_label_issues` as the confident joint), the reported flip
+        rates and the noise correction. cleanlab's own estimate is reported in any case.
+    anchor_quantile : float, default 0.02
+        See :func:`estimate_noise`.
+    pred_probs : array-like, shape (n, 2), optional
+        Out-of-fold probabilities computed elsewhere; skips training.
+    progress : callable, optional
+        See :func:`out_of_fold_proba`.
+
+    Returns
+    -------
+    AuditResult
+
+    Raises
+    ------
+    BadInputError
+        Bad labels or options, too few labels of a class for the folds.
+    """
+    from cleanlab.count import estimate_py_and_noise_matrices_from_probabilities
+    from cleanlab.filter import find_label_issues
+    from cleanlab.rank import get_label_quality_scores
+
+    t0 = time.perf_counter()
+    seqs, y, alphabet = _as_inputs(data, labels)
+    if len(np.unique(y)) < 2:
+        raise BadInputError("all labels are the same class: nothing to audit")
+    if filter_by not in FILTERS:
+        raise BadInputError(f"unknown filter {filter_by!r}; choose one of {', '.join(FILTERS)}")
+    # check the estimator's options before any training
+    estimate_noise(np.array([0, 1]), np.array([[0.9, 0.1], [0.1, 0.9]]),
+                   estimator=noise_estimator, anchor_quantile=anchor_quantile)  # fmt: skip
+    quality_methods = ("self_confidence", "normalized_margin", "confidence_weighted_entropy")
+    if quality_method not in quality_methods:
+        raise BadInputError(
+            f"unknown quality score {quality_method!r}; choose one of {', '.join(quality_methods)}"
+        )
+    truth_arr = None if truth is None else _as_truth(truth, len(y))
+    from badlabels.finalmodel import params_for
+
+    params = params_for(model, model_params, alphabet)
+
+    if pred_probs is None:
+        probs, folds = out_of_fold_proba(
+            seqs, y, model=model, method=method, model_params=params, n_folds=n_folds,
+            seed=seed, progress=progress,
+        )  # fmt: skip
+    else:
+        probs = np.asarray(pred_probs, dtype=np.float64)
+        if probs.ndim == 1:
+            probs = np.column_stack([1.0 - probs, probs])
+        if probs.shape != (len(y), 2):
+            raise BadInputError(f"pred_probs has shape {probs.shape}, expected ({len(y)}, 2)")
+        folds = []
+    probs = np.clip(probs, 0.0, 1.0)
+
+    quality = get_label_quality_scores(y, probs, method=quality_method)
+    cl_py, cl_nm, cl_inv, cl_cj = estimate_py_and_noise_matrices_from_probabilities(y, probs)
+    if noise_estimator == "cleanlab":
+        py, nm, cj = cl_py, cl_nm, cl_cj
+    else:
+        py, nm, cj = estimate_noise(
+            y, probs, estimator=noise_estimator, anchor_quantile=anchor_quantile
+        )
+    flagged = find_label_issues(
+        y, probs, filter_by=filter_by, confident_joint=None if noise_estimator == "cleanlab" else cj
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        joint = nm * py[None, :]
+        inv_nm = (joint / joint.sum(axis=1, keepdims=True)).T  # [i, j] = P(true i | given j)
+    order = np.argsort(quality, kind="stable")
+    rank = np.empty(len(y), dtype=np.int64)
+    rank[order] = np.arange(1, len(y) + 1)
+
+    oof_metrics = binary_metrics(y, probs[:, 1])
+    try:
+        corrected = bootstrap_corrected(
+            y, probs[:, 1], nm, n_boot=n_boot, seed=seed, convention="cleanlab"
+        )
+    except BadInputError:  # estimated noise too high: the correction is undefined
+        corrected = dict.fromkeys(
+            ("auroc", "auroc_lo", "auroc_hi", "accuracy", "accuracy_lo", "accuracy_hi"), math.nan
+        )
+    detection = None
+    if truth_arr is not None:
+        detection = detection_metrics(truth_arr, flagged, quality)
+
+    settings = {
+        "model": model,
+        "method": method,
+        "model_params": {k: v for k, v in params.items() if k != "alphabet"},
+        "n_folds": int(n_folds),
+        "seed": int(seed),
+        "filter_by": filter_by,
+        "quality_method": quality_method,
+        "n_boot": int(n_boot),
+        "noise_estimator": noise_estimator,
+        "anchor_quantile": float(anchor_quantile) if noise_estimator == "anchor" else None,
+        "out_of_fold": pred_probs is None,
+    }
+    cl_py = np.asarray(cl_py, dtype=np.float64)
+    cl_nm = np.asarray(cl_nm, dtype=np.float64)
+    cleanlab_estimate = {
+        "flip_rate": float(np.dot(cl_py, 1.0 - np.diag(cl_nm))),
+        "positive_to_negative": float(cl_nm[0, 1]),
+        "negative_to_positive": float(cl_nm[1, 0]),
+        "py": cl_py.tolist(),
+        "noise_matrix": cl_nm.tolist(),
+        "confident_joint": np.asarray(cl_cj).tolist(),
+    }
+    return AuditResult(
+        sequences=seqs,
+        labels=y,
+        pred_probs=probs,
+        quality=np.asarray(quality, dtype=np.float64),
+        flagged=np.asarray(flagged, dtype=bool),
+        rank=rank,
+        noise_matrix=np.asarray(nm, dtype=np.float64),
+        inverse_noise_matrix=np.asarray(inv_nm, dtype=np.float64),
+        confident_joint=np.asarray(cj, dtype=np.int64),
+        py=np.asarray(py, dtype=np.float64),
+        oof_metrics=oof_metrics,
+        corrected=corrected,
+        detection=detection,
+        folds=folds,
+        settings=settings,
+        cleanlab_estimate=cleanlab_estimate,
+        seconds=time.perf_counter() - t0,
+    )
+
+
+# ------------------------------------------------------------------------- files
+
+TRUE_TOKENS = frozenset({"1", "1.0", "true", "yes", "y", "t"})
+FALSE_TOKENS = frozenset({"0", "0.0", "false", "no", "n", "f"})
+
+
+@dataclass
+class InputRows:
+    """How the rows of the input file map onto the audited dataset.
+
+    Attributes
+    ----------
+    rows : ndarray of int64, shape (m,)
+        Row number of each input row as a spreadsheet shows it (header = row 1), or, for a
+        built-in dataset without a file, 1, 2, ... .
+    index : ndarray of int64, shape (m,)
+        Position of each input row's sequence in the dataset; -1 when the row was dropped
+        (conflicting duplicate).
+    first : ndarray of bool, shape (m,)
+        True for the first input row of each dataset sequence (False for merged duplicates).
+    table : pandas.DataFrame or None
+        The input table (text cells), when there is a file.
+    """
+
+    rows: np.ndarray
+    index: np.ndarray
+    first: np.ndarray
+    table: object = None
+
+
+def input_rows(dataset: Dataset, path=None, *, seq_col: str | None = None, fmt=None) -> InputRows:
+    """Map every row of the input file to the dataset's (deduplicated) sequences.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        What :func:`badlabels.data.load_data` made of the file.
+    path : str or Path, optional
+        The file; None for a built-in dataset (one row per sequence).
+    seq_col : str, optional
+        Sequence column, when ``dataset.extra["seq_col"]`` does not say (default ``"sequence"``).
+    fmt : str, optional
+        Forced file format.
+    """
+    import pandas as pd
+
+    from badlabels.data.io import read_table
+    from badlabels.data.validate import as_text
+
+    n = len(dataset)
+    if path is None:
+        idx = np.arange(n, dtype=np.int64)
+        return InputRows(rows=idx + 1, index=idx, first=np.ones(n, dtype=bool))
+    table = read_table(path, fmt=fmt)
+    # the column the loader really read (built-in GB1 reads "variant" whatever --seq-col says)
+    col = (dataset.extra or {}).get("seq_col") or seq_col or "sequence"
+    if col not in table.columns:
+        raise BadInputError(f"no column {col!r}", file=str(path))
+    seqs = as_text(table[col]).str.upper().to_numpy(dtype=object)
+    index = pd.Index(dataset.sequences).get_indexer(seqs).astype(np.int64)
+    first = np.zeros(len(index), dtype=bool)
+    kept = np.flatnonzero(index >= 0)
+    _, first_pos = np.unique(index[kept], return_index=True)
+    first[kept[first_pos]] = True
+    return InputRows(rows=table.index.to_numpy(dtype=np.int64), index=index, first=first, table=table)
+
+
+def read_truth(mapping: InputRows, column: str, file=None) -> np.ndarray:
+    """The known-flip column of the input file, one bool per dataset sequence.
+
+    Parameters
+    ----------
+    mapping : InputRows
+        From :func:`input_rows` (must hold the table).
+    column : str
+        Column marking labels known to be wrong: 1/0, true/false, yes/no.
+    file : str, optional
+        For messages.
+
+    Returns
+    -------
+    ndarray of bool, shape (n,)
+        For a sequence that occurs in several rows, the first row's value.
+
+    Raises
+    ------
+    BadInputError
+        No table, no such column, or a value that is not a yes/no.
+    """
+    from badlabels.data.validate import as_text
+
+    table = mapping.table
+    if table is None:
+        raise BadInputError("--truth-col needs a data file (--data)")
+    if column not in table.columns:
+        cols = ", ".join(repr(c) for c in table.columns)
+        raise BadInputError(f"no column {column!r} for --truth-col (columns: {cols})", file=file, row=1)
+    text = as_text(table[column]).str.lower().to_numpy(dtype=object)
+    is_true = np.isin(text, list(TRUE_TOKENS))
+    is_false = np.isin(text, list(FALSE_TOKENS))
+    bad = ~(is_true | is_false)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise BadInputError(
+            f"--truth-col {column!r}: {str(table[column].iloc[i])!r} is not one of 1/0, "
+            "true/false, yes/no",
+            file=file,
+            row=int(mapping.rows[i]),
+        )
+    n = int(mapping.index.max()) + 1 if len(mapping.index) else 0
+    truth = np.zeros(n, dtype=bool)
+    sel = mapping.first
+    truth[mapping.index[sel]] = is_true[sel]
+    return truth
+
+
+def suspects_frame(result: AuditResult, mapping: InputRows, *, truth_col: str | None = None):
+    """``suspects.csv``: every input row, in input order, with its audit verdict.
+
+    Columns: ``row`` (as in the input file), ``sequence``, ``given_label``, ``prob_positive_oof``
+    (out-of-fold P(label = 1)), ``label_quality`` (low = suspect), ``flagged`` (yes/no),
+    ``rank`` (1 = most suspect), the truth column when given, and ``note`` when some input
+    rows were merged duplicates or dropped.
+    """
+    import pandas as pd
+
+    idx = mapping.index
+    ok = idx >= 0
+    safe = np.where(ok, idx, 0)
+
+    def pick(values, fill):
+        out = np.asarray(values)[safe].astype(object)
+        out[~ok] = fill
+        return out
+
+    frame = pd.DataFrame(
+        {
+            "row": mapping.rows,
+            "sequence": pick(result.sequences, ""),
+            "given_label": pick(result.labels.astype(int), ""),
+            "prob_positive_oof": pick(result.pred_probs[:, 1], np.nan),
+            "label_quality": pick(result.quality, np.nan),
+            "flagged": pick(np.where(result.flagged, "yes", "no"), "no"),
+            "rank": pd.array(np.where(ok, result.rank[safe], 0), dtype="Int64"),
+        }
+    )
+    frame.loc[~ok, "rank"] = pd.NA
+    if truth_col is not None and mapping.table is not None:
+        frame[truth_col] = mapping.table[truth_col].to_numpy()
+    if (~ok).any() or (~mapping.first[ok]).any():
+        note = np.full(len(idx), "", dtype=object)
+        note[~ok] = "dropped: the sequence occurs with conflicting labels"
+        first_row = {}
+        for r, j, f in zip(mapping.rows, idx, mapping.first, strict=True):
+            if j >= 0 and f:
+                first_row[int(j)] = int(r)
+        dup = ok & ~mapping.first
+        for i in np.flatnonzero(dup):
+            note[i] = f"duplicate of row {first_row[int(idx[i])]} (audited once)"
+        frame["note"] = note
+    return frame
+
+
+def corrupted_frame(dataset: Dataset, noise_type: str, level, *, seed: int = 0, cc_ratio=0.5):
+    """The dataset with noisy labels added, as ``badlabels corrupt`` writes it.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    noise_type : str
+        One of :data:`badlabels.noise.NOISE_TYPES`.
+    level : float
+        Rate (symmetric, class_conditional), scale (measurement) or fraction of reads kept
+        (read_depth); see :func:`badlabels.noise.apply_noise`.
+    seed : int, default 0
+    cc_ratio : float, default 0.5
+        class_conditional: negative-to-positive rate = ratio x level.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns: the sequence column (its name in the source, else ``sequence``), ``label``
+        (clean), ``label_noisy``, ``is_flipped`` (1/0), plus ``score`` (and ``score_noisy`` for
+        read-depth noise) when the data have a continuous score.
+    """
+    import pandas as pd
+
+    from badlabels.noise import apply_noise
+
+    extra = dict(dataset.extra or {})
+    wt = extra.get("wt_counts")
+    if isinstance(wt, dict):  # load_gb1 keeps {"count_input": .., "count_selected": ..}
+        extra["wt_counts"] = (wt["count_input"], wt["count_selected"])
+        dataset = dataclasses.replace(dataset, extra=extra)
+    res = apply_noise(dataset, noise_type, level, seed=seed, cc_ratio=cc_ratio)
+    seq_col = (dataset.extra or {}).get("seq_col") or "sequence"
+    if seq_col in ("label", "label_noisy", "is_flipped", "score", "score_noisy"):
+        seq_col = "sequence"
+    frame = pd.DataFrame(
+        {
+            seq_col: dataset.sequences,
+            "label": dataset.labels.astype(np.int8),
+            "label_noisy": res.labels.astype(np.int8),
+            "is_flipped": res.flipped.astype(np.int8),
+        }
+    )
+    if dataset.scores is not None:
+        frame["score"] = dataset.scores
+    if res.scores is not None:
+        frame["score_noisy"] = res.scores
+    return frame
+
+
+def write_audit(
+    result: AuditResult,
+    out_dir,
+    *,
+    mapping: InputRows | None = None,
+    truth_col: str | None = None,
+    data_name: str | None = None,
+    command: str | None = None,
+) -> dict:
+    """Write ``suspects.csv``, ``noise.json`` and ``audit.html`` into ``out_dir``.
+
+    Returns
+    -------
+    dict
+        Name -> path of each file written.
+    """
+    import json
+    from pathlib import Path
+
+    from badlabels.report.audit_html import write_audit_html
+
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise BadInputError("exists and is not a folder", file=str(out))
+    out.mkdir(parents=True, exist_ok=True)
+    if mapping is None:
+        idx = np.arange(result.n, dtype=np.int64)
+        mapping = InputRows(rows=idx + 1, index=idx, first=np.ones(result.n, dtype=bool))
+    suspects = suspects_frame(result, mapping, truth_col=truth_col)
+    summary = result.summary()
+    if data_name is not None:
+        summary["data"] = data_name
+    if command is not None:
+        summary["command"] = command
+    files = {
+        "suspects": out / "suspects.csv",
+        "noise": out / "noise.json",
+        "html": out / "audit.html",
+    }
+    suspects.to_csv(files["suspects"], index=False)
+    files["noise"].write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    write_audit_html(
+        files["html"], summary, result.quality, result.flagged, suspects=suspects,
+        data_name=data_name, command=command,
+    )  # fmt: skip
+    return files

@@ -1,0 +1,163 @@
+"""``badlabels train`` and ``badlabels predict``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from badlabels._internal.console import console, err_console
+from badlabels.cli import app
+from badlabels.cli._options import (
+    AllowStopOpt,
+    DataOpt,
+    DatasetOpt,
+    LabelColOpt,
+    NSeqOpt,
+    OnConflictOpt,
+    PositiveOpt,
+    QuantileOpt,
+    SeqColOpt,
+    ThresholdOpt,
+    load_data_from_options,
+)
+
+
+class EpochProgress:
+    """One bar of epochs, fed by the estimator's ``progress("epoch", ...)``."""
+
+    def __init__(self, enabled: bool = True):
+        self.progress = Progress(
+            TextColumn("[bold]epochs"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[info]}"),
+            TimeElapsedColumn(),
+            console=err_console,
+            disable=not enabled,
+        )
+        self.task = None
+
+    def __enter__(self):
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self.progress.__exit__(*exc)
+
+    def __call__(self, event: str, **info) -> None:
+        if event != "epoch":
+            return
+        if self.task is None:
+            self.task = self.progress.add_task("epochs", total=info.get("max_epochs"), info="")
+        val = info.get("val_loss")
+        txt = f"val loss {val:.4f}" if isinstance(val, float) else ""
+        self.progress.update(
+            self.task, completed=info.get("epoch", 0), total=info.get("max_epochs"), info=txt
+        )
+
+
+@app.command()
+def train(
+    data: DataOpt = None,
+    dataset: DatasetOpt = None,
+    seq_col: SeqColOpt = "sequence",
+    label_col: LabelColOpt = "label",
+    positive: PositiveOpt = None,
+    threshold: ThresholdOpt = None,
+    quantile: QuantileOpt = None,
+    allow_stop: AllowStopOpt = False,
+    on_conflict: OnConflictOpt = "error",
+    n_sequences: NSeqOpt = None,
+    model: Annotated[str, typer.Option("--model", help="Model: lstm, logreg, ...", rich_help_panel="Training")] = "lstm",
+    method: Annotated[str, typer.Option("--method", help="Training method.", rich_help_panel="Training")] = "bce",
+    epochs: Annotated[int, typer.Option("--epochs", help="Maximum epochs (early stopping on the noisy validation loss).", rich_help_panel="Training")] = 40,
+    patience: Annotated[int, typer.Option("--patience", help="Epochs without validation improvement before stopping.", rich_help_panel="Training")] = 6,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Mini-batch size.", rich_help_panel="Training")] = 500,
+    lr: Annotated[float, typer.Option("--lr", help="Adam learning rate.", rich_help_panel="Training")] = 1e-3,
+    val_fraction: Annotated[float, typer.Option("--val-fraction", help="Share held out as the (noisy) validation split.", rich_help_panel="Training")] = 0.1,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the validation split and the model.", rich_help_panel="Training")] = 0,
+    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.", rich_help_panel="Training")] = "auto",
+    threads: Annotated[int | None, typer.Option("--threads", help="Torch CPU threads.", rich_help_panel="Training")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Model folder to write (model.safetensors + model.json).")] = Path("runs/model"),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Train one final model on all the data (less a noisy validation split) and save it.
+
+    Writes OUT/model.safetensors (weights, no pickle) and OUT/model.json (alphabet, length
+    rules, architecture, method, data fingerprint, validation metrics on the noisy validation
+    split, badlabels version). Use it with `badlabels predict OUT FILE`.
+    """
+    from badlabels.errors import BadInputError
+    from badlabels.finalmodel import save_final, train_final
+
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    if out.exists() and not out.is_dir():
+        raise BadInputError("exists and is not a folder", file=str(out))
+    ds = load_data_from_options(
+        data, dataset, seq_col, label_col, positive, threshold, quantile, allow_stop,
+        on_conflict, n_sequences,
+    )  # fmt: skip
+    console.print(
+        f"[bold]{ds.name}[/]: {len(ds):,} sequences, {ds.positive_fraction:.1%} positive; "
+        f"training {model}/{method} -> {out}"
+    )
+    params = {
+        "max_epochs": epochs, "patience": patience, "batch_size": batch_size, "lr": lr,
+        "device": device,
+    }  # fmt: skip
+    with EpochProgress(enabled=not quiet) as bar:
+        est, meta = train_final(
+            ds, model, method, model_params=params, val_fraction=val_fraction, seed=seed,
+            progress=bar,
+        )  # fmt: skip
+    save_final(est, meta, out)
+    m = meta["validation"]["metrics_on_noisy_labels"]
+    console.print(
+        f"[green]saved[/] {out}: {meta['training']['epochs_run']} epochs (best "
+        f"{meta['training']['best_epoch']}); on the noisy validation split AUROC "
+        f"{m['auroc']:.3f}, accuracy {m['accuracy']:.3f} (labels as given, possibly noisy)",
+        highlight=False,
+    )
+
+
+@app.command()
+def predict(
+    model_dir: Annotated[Path, typer.Argument(help="Model folder written by `badlabels train`.")],
+    input_file: Annotated[Path, typer.Argument(metavar="INPUT", help="CSV/TSV (gzip too), Parquet or FASTA of sequences to score.")],
+    seq_col: Annotated[str | None, typer.Option("--seq-col", help="Column holding the sequences (default: the training column).")] = None,
+    out: Annotated[Path, typer.Option("--out", help="CSV to write: the input rows plus the probability column.")] = Path("predictions.csv"),
+    prob_col: Annotated[str, typer.Option("--prob-col", help="Name of the probability column.")] = "prob_positive",
+    chunksize: Annotated[int, typer.Option("--chunksize", help="Rows read and predicted at a time.")] = 100_000,
+    device: Annotated[str | None, typer.Option("--device", help="cpu or cuda (default: as saved, auto).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line.")] = False,
+) -> None:
+    """Score new sequences with a saved model: P(label = 1) for every input row.
+
+    Sequences are checked against the model's alphabet and length rules first: a sequence
+    it cannot read stops the run with its row named. Large files are streamed in chunks.
+    """
+    from badlabels.finalmodel import predict_file
+
+    with Progress(
+        TextColumn("[bold]rows"), TextColumn("{task.completed:,}"), TimeElapsedColumn(),
+        console=err_console, disable=quiet,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("rows", total=None)
+
+        def on_chunk(event, **info):
+            bar.update(task, completed=info.get("total_rows", 0))
+
+        summary = predict_file(
+            model_dir, input_file, out, seq_col=seq_col, prob_col=prob_col,
+            chunksize=chunksize, device=device, progress=on_chunk,
+        )  # fmt: skip
+    console.print(
+        f"[green]wrote[/] {summary.out}: {summary.n_rows:,} rows with {summary.prob_col} "
+        f"({summary.seconds:.1f}s)"
+    )

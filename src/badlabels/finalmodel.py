@@ -1,0 +1,522 @@
+"""Train one final model on a (noisy) dataset, save it, and predict new sequences with it.
+
+``train_final`` holds out a random noisy validation split (the labels as given, so possibly
+noisy) for early stopping, trains the model on the rest and measures it on that split.
+``save_final`` writes it with :func:`badlabels.models.persist.save_model` (safetensors + JSON,
+never pickle) and records in ``model.json`` under ``"metadata"`` what a later ``predict``
+needs to refuse input the model cannot read:
+
+- ``alphabet``: the residues the model was trained on;
+- ``length_rules``: ``max_length`` (longest training sequence), ``min_length`` and
+  ``allow_shorter``; sequences longer than ``max_length`` are refused, and so are shorter ones
+  when every training sequence had the same length (a model that only ever saw 12-mers says
+  nothing reliable about 10-mers);
+- the architecture, the training method, the training data's fingerprint, the validation
+  metrics (on the noisy validation split) and the badlabels version.
+
+``predict_file`` streams a table in chunks (CSV/TSV/text, optionally gzipped, and Parquet;
+FASTA is read whole), checks every sequence against those rules and writes the input rows with
+a probability column.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import badlabels
+from badlabels.data.dataset import Dataset
+from badlabels.data.splits import split_indices
+from badlabels.errors import BadInputError
+from badlabels.evaluation import binary_metrics
+
+__all__ = [
+    "DEFAULT_PROB_COL",
+    "PredictSummary",
+    "check_model_input",
+    "length_rules",
+    "params_for",
+    "predict_file",
+    "save_final",
+    "train_final",
+]
+
+DEFAULT_PROB_COL = "prob_positive"
+"""Name of the probability column ``predict`` adds."""
+
+Progress = Callable[..., object]
+
+
+# ------------------------------------------------------------------------------ train
+
+
+def length_rules(sequences) -> dict:
+    """The length rules a model trained on ``sequences`` enforces at prediction time.
+
+    Returns
+    -------
+    dict
+        ``min_length``, ``max_length`` and ``allow_shorter`` (True when the training
+        lengths varied).
+    """
+    lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64)
+    lo, hi = (int(lengths.min()), int(lengths.max())) if len(lengths) else (0, 0)
+    return {"min_length": lo, "max_length": hi, "allow_shorter": bool(lo < hi)}
+
+
+def params_for(model: str, params: dict | None, alphabet: str | None = None) -> dict:
+    """The entries of ``params`` that estimator ``model`` accepts (others dropped silently).
+
+    Lets one set of command-line training options (epochs, batch size, ...) serve every
+    model: logistic regression simply ignores the neural ones. ``alphabet`` is added when the
+    model takes one and ``params`` does not set it. An unknown model name is left for
+    :func:`badlabels.training.methods.build_estimator` to report.
+    """
+    from badlabels.models import MODELS
+
+    params = dict(params or {})
+    cls = MODELS.get(model)
+    if cls is None:
+        return params
+    accepted = cls().get_params(deep=False)
+    if alphabet is not None and "alphabet" in accepted:
+        params.setdefault("alphabet", alphabet)
+    return {k: v for k, v in params.items() if k in accepted}
+
+
+def train_final(
+    dataset: Dataset,
+    model: str = "lstm",
+    method: str = "bce",
+    *,
+    model_params: dict | None = None,
+    method_params: dict | None = None,
+    val_fraction: float = 0.1,
+    seed: int = 0,
+    progress: Progress | None = None,
+):
+    """Train the final model on ``dataset`` with a noisy validation split for early stopping.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Sequences with their (possibly noisy) labels.
+    model, method : str
+        Passed to :func:`badlabels.training.methods.build_estimator`.
+    model_params : dict, optional
+        Model constructor parameters (``max_epochs``, ``patience``, ``batch_size``, ``lr``,
+        ``device`` ...). ``random_state`` defaults to ``seed``; ``alphabet`` to the dataset's.
+    method_params : dict, optional
+        Parameters of the method.
+    val_fraction : float, default 0.1
+        Share of the rows held out (at random, seeded) as the validation split.
+    seed : int, default 0
+        Seeds the split and the model.
+    progress : callable, optional
+        Forwarded to ``fit`` (``"epoch"`` events).
+
+    Returns
+    -------
+    estimator : fitted badlabels estimator
+    metadata : dict
+        JSON-able facts to store with the model (see the module docstring).
+
+    Raises
+    ------
+    BadInputError
+        Bad options, or too few sequences to hold out a validation split.
+    """
+    from badlabels.training.methods import build_estimator
+
+    try:
+        vf = float(val_fraction)
+    except (TypeError, ValueError):
+        vf = float("nan")
+    if not 0.0 < vf < 0.5:
+        raise BadInputError(f"--val-fraction must be between 0 and 0.5, got {val_fraction!r}")
+    n = len(dataset)
+    if n < 10:
+        raise BadInputError(f"{n} sequence(s) are too few to train and validate a model (need 10)")
+    # split_indices is the one place that splits: its held-out part is our validation split.
+    split = split_indices(n, (1.0 - vf, 0.0, vf), seed=seed)
+    train_idx, val_idx = split.train, split.test
+    y = dataset.labels
+    if len(np.unique(y[train_idx])) < 2:
+        raise BadInputError("the training split holds only one class; use more data")
+    params = params_for(model, {"random_state": seed, **(model_params or {})}, dataset.alphabet)
+    est = build_estimator(model, method, model_params=params, method_params=method_params)
+    t0 = time.perf_counter()
+    est.fit(
+        dataset.sequences[train_idx],
+        y[train_idx],
+        eval_set=(dataset.sequences[val_idx], y[val_idx]),
+        progress=progress,
+    )
+    seconds = time.perf_counter() - t0
+    est = _saveable(est, method)
+    prob_val = est.predict_proba(dataset.sequences[val_idx])[:, 1]
+    val_metrics = binary_metrics(y[val_idx], prob_val)
+
+    alphabet = getattr(est, "alphabet_", dataset.alphabet)
+    architecture = est.architecture() if hasattr(est, "architecture") else {"type": model}
+    extra = dataset.extra or {}
+    metadata = {
+        "trained_by": "badlabels train",
+        "model": model,
+        "method": method,
+        "method_params": dict(method_params or {}),
+        "alphabet": alphabet,
+        "length_rules": length_rules(dataset.sequences),
+        "architecture": architecture,
+        "data": {
+            "name": dataset.name,
+            "source": dataset.source,
+            "fingerprint": dataset.fingerprint(),
+            "n_sequences": n,
+            "positive_fraction": dataset.positive_fraction,
+            "seq_col": extra.get("seq_col", "sequence"),
+            "label_col": extra.get("label_col", "label"),
+            "label_kind": extra.get("label_kind"),
+            "threshold": dataset.threshold,
+        },
+        "validation": {
+            "split": "noisy validation split: the labels as given (possibly noisy), "
+            "held out at random and used for early stopping",
+            "fraction": vf,
+            "seed": int(seed),
+            "n_train": int(len(train_idx)),
+            "n_val": int(len(val_idx)),
+            "metrics_on_noisy_labels": val_metrics,
+        },
+        "training": {
+            "epochs_run": int(getattr(est, "epochs_run_", 1)),
+            "best_epoch": int(getattr(est, "best_epoch_", 1)),
+            "seconds": float(seconds),
+        },
+        "badlabels_version": badlabels.__version__,
+    }
+    return est, metadata
+
+
+def _saveable(est, method: str):
+    """The plain registered model that makes ``est``'s predictions.
+
+    Wrapper methods (forward correction, co-teaching, cleanlab filtering, selection on the
+    validation split) predict with the model they trained last, their ``estimator_``; that
+    model is what gets saved.
+    """
+    from badlabels.models import MODELS
+
+    registered = tuple(MODELS.values())
+    seen = 0
+    while not isinstance(est, registered) or type(est) not in registered:
+        inner = getattr(est, "estimator_", None)
+        if inner is None or seen > 5:
+            raise BadInputError(
+                f"method {method!r} gives a {type(est).__name__}, which cannot be saved as one "
+                "model; train with another --method"
+            )
+        est, seen = inner, seen + 1
+    return est
+
+
+def save_final(estimator, metadata: dict, directory) -> Path:
+    """Save a model from :func:`train_final` as ``model.safetensors`` + ``model.json``."""
+    from badlabels.models.persist import save_model
+
+    return save_model(estimator, directory, metadata=metadata)
+
+
+# ------------------------------------------------------------------------------ predict
+
+
+def _rules_of(model) -> tuple[str, dict]:
+    """(alphabet, length rules) of a loaded model, from its metadata or its fitted state."""
+    meta = getattr(model, "metadata_", None) or {}
+    alphabet = str(meta.get("alphabet") or model.alphabet_)
+    rules = dict(meta.get("length_rules") or {})
+    rules.setdefault("max_length", int(model.max_len_))
+    rules.setdefault("min_length", 1)
+    rules.setdefault("allow_shorter", True)
+    return alphabet, rules
+
+
+def _short(seq: str, width: int = 40) -> str:
+    return seq if len(seq) <= width else seq[:width] + "..."
+
+
+def check_model_input(sequences, rows, alphabet: str, rules: dict, *, file=None, unit="row"):
+    """Raise a one-line ``BadInputError`` for the first sequence the model cannot read.
+
+    Parameters
+    ----------
+    sequences : pandas.Series of str
+        Upper-cased, stripped sequences.
+    rows : array-like of int
+        The row (or FASTA record) number of each, as the user sees it.
+    alphabet : str
+    rules : dict
+        ``max_length``, ``min_length``, ``allow_shorter`` (see :func:`length_rules`).
+    file : str, optional
+        For the message.
+    unit : {"row", "record"}
+    """
+    rows = np.asarray(rows)
+
+    def fail(i: int, problem: str):
+        err = BadInputError(problem, file=file, row=int(rows[i]))
+        if unit != "row":
+            where = f"{file}, " if file else ""
+            err.args = (f"{where}{unit} {int(rows[i])}: {problem}",)
+        raise err
+
+    empty = (sequences == "").to_numpy(dtype=bool)
+    if empty.any():
+        fail(int(np.argmax(empty)), "missing sequence")
+    pattern = "[^" + "".join("\\" + c if c in "\\^]-[" else c for c in alphabet) + "]"
+    bad = sequences.str.contains(pattern, regex=True).to_numpy(dtype=bool)
+    if bad.any():
+        i = int(np.argmax(bad))
+        seq = str(sequences.iat[i])
+        pos = next(p for p, ch in enumerate(seq) if ch not in alphabet)
+        fail(
+            i,
+            f"the model cannot read sequence {_short(seq)!r}: character {seq[pos]!r} at "
+            f"position {pos + 1} is not in its alphabet {alphabet}",
+        )
+    lengths = sequences.str.len().to_numpy(dtype=np.int64)
+    hi = int(rules["max_length"])
+    too_long = lengths > hi
+    if too_long.any():
+        i = int(np.argmax(too_long))
+        fail(
+            i,
+            f"the model cannot read sequence {_short(str(sequences.iat[i]))!r}: it is "
+            f"{int(lengths[i])} residues long, longer than the {hi} it was trained on",
+        )
+    if not rules.get("allow_shorter", True):
+        too_short = lengths < hi
+        if too_short.any():
+            i = int(np.argmax(too_short))
+            fail(
+                i,
+                f"the model cannot read sequence {_short(str(sequences.iat[i]))!r}: it is "
+                f"{int(lengths[i])} residues long, but the model was trained only on "
+                f"sequences of length {hi}",
+            )
+
+
+@dataclass
+class PredictSummary:
+    """What :func:`predict_file` did.
+
+    Attributes
+    ----------
+    out : Path
+    n_rows : int
+        Rows predicted and written.
+    n_chunks : int
+    prob_col : str
+    seconds : float
+    """
+
+    out: Path
+    n_rows: int
+    n_chunks: int
+    prob_col: str
+    seconds: float
+
+
+def _chunks(path: Path, fmt: str, gz: bool, chunksize: int) -> Iterator[pd.DataFrame]:
+    """The table as DataFrames of text cells, indexed by the row number a user sees."""
+    from badlabels.data.io import _read_delimited, _sniff_delimiter, read_table
+
+    if fmt == "fasta":
+        yield read_table(path, fmt="fasta")
+        return
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            pf = pq.ParquetFile(path)
+            start = 2
+            for batch in pf.iter_batches(batch_size=chunksize):
+                df = batch.to_pandas()
+                df.index = pd.RangeIndex(start, start + len(df))
+                start += len(df)
+                yield df
+        except (OSError, ValueError) as exc:  # pyarrow's errors derive from these
+            msg = " ".join(str(exc).split())
+            raise BadInputError(f"cannot read as Parquet: {msg}", file=str(path)) from None
+        return
+    sep = {"csv": ",", "tsv": "\t"}.get(fmt) or _sniff_delimiter(path, gz)
+    if len(sep) > 1:  # whitespace-delimited: no streaming with the python engine's regex
+        yield _read_delimited(path, gz, sep, fmt)
+        return
+    try:
+        reader = pd.read_csv(
+            path,
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+            compression="gzip" if gz else None,
+            encoding="utf-8-sig",
+            chunksize=chunksize,
+        )
+        start = 2
+        for df in reader:
+            df.index = pd.RangeIndex(start, start + len(df))
+            start += len(df)
+            blank = (df == "").all(axis=1).to_numpy() if df.shape[1] else None
+            if blank is not None and blank.any():
+                df = df[~blank]
+            yield df
+    except pd.errors.EmptyDataError:
+        raise BadInputError("file is empty", file=str(path)) from None
+    except pd.errors.ParserError as exc:
+        msg = " ".join(str(exc).split())
+        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", msg)
+        if m:
+            raise BadInputError(
+                f"expected {m.group(1)} fields (as in the header) but found {m.group(3)}; "
+                "is the delimiter right?",
+                file=str(path),
+                row=int(m.group(2)),
+            ) from None
+        raise BadInputError(f"cannot parse as {fmt.upper()}: {msg}", file=str(path)) from None
+    except UnicodeDecodeError:
+        raise BadInputError("is not UTF-8 text; save it as UTF-8", file=str(path)) from None
+    except (EOFError, gzip.BadGzipFile) as exc:
+        msg = " ".join(str(exc).split()) or type(exc).__name__
+        raise BadInputError(f"cannot read file: {msg}", file=str(path)) from None
+
+
+def _open_out(path: Path):
+    if path.name.lower().endswith(".gz"):
+        return gzip.open(path, "wt", encoding="utf-8", newline="")
+    return open(path, "w", encoding="utf-8", newline="")
+
+
+def predict_file(
+    model_dir,
+    input_path,
+    out,
+    *,
+    seq_col: str | None = None,
+    prob_col: str = DEFAULT_PROB_COL,
+    chunksize: int = 100_000,
+    fmt: str | None = None,
+    device: str | None = None,
+    progress: Progress | None = None,
+) -> PredictSummary:
+    """Predict every sequence of a table with a saved model, streaming in chunks.
+
+    Parameters
+    ----------
+    model_dir : str or Path
+        Folder written by ``badlabels train`` (or :func:`save_final`).
+    input_path : str or Path
+        CSV/TSV/text (gzip detected), Parquet or FASTA.
+    out : str or Path
+        CSV to write (gzipped when it ends with ``.gz``): the input rows, blank lines
+        dropped, plus ``prob_col``.
+    seq_col : str, optional
+        Column of sequences; default the column the model was trained from (else
+        ``"sequence"``).
+    prob_col : str, default "prob_positive"
+        Name of the probability column (P(label = 1)).
+    chunksize : int, default 100000
+        Rows read, checked and predicted at a time.
+    fmt : str, optional
+        Force the input format.
+    device : str, optional
+        Run the model on this device (``"cpu"``, ``"cuda"``).
+    progress : callable, optional
+        ``progress("chunk", rows=, total_rows=)`` after each chunk.
+
+    Returns
+    -------
+    PredictSummary
+
+    Raises
+    ------
+    BadInputError
+        Unreadable model or input, a missing column, or a sequence the model cannot read
+        (named with its row). A partly written output is removed.
+    """
+    from badlabels.data.io import _check_file, _detect_format
+    from badlabels.models.persist import load_model
+
+    t0 = time.perf_counter()
+    if isinstance(chunksize, bool) or not isinstance(chunksize, int) or chunksize < 1:
+        raise BadInputError(f"--chunksize must be a whole number >= 1, got {chunksize!r}")
+    if not prob_col or not str(prob_col).strip():
+        raise BadInputError("the probability column needs a name")
+    model = load_model(model_dir, device=device)
+    alphabet, rules = _rules_of(model)
+    meta = getattr(model, "metadata_", None) or {}
+    if seq_col is None:
+        seq_col = (meta.get("data") or {}).get("seq_col") or "sequence"
+    input_path = Path(input_path)
+    out = Path(out)
+    fmt = _detect_format(input_path, fmt)
+    gz = _check_file(input_path)
+    if out.exists() and out.resolve() == input_path.resolve():
+        raise BadInputError("the output would overwrite the input; choose another --out", file=str(out))
+    if out.parent and not out.parent.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+    unit = "record" if fmt == "fasta" else "row"
+
+    from badlabels.data.validate import as_text
+
+    n_rows = n_chunks = 0
+    ok = False
+    try:
+        with _open_out(out) as fh:
+            for chunk in _chunks(input_path, fmt, gz, chunksize):
+                chunk.columns = [str(c).strip() for c in chunk.columns]
+                if seq_col not in chunk.columns:
+                    cols = ", ".join(repr(c) for c in chunk.columns) or "(none)"
+                    raise BadInputError(
+                        f"no column {seq_col!r} (columns: {cols}); choose one with --seq-col",
+                        file=str(input_path),
+                        row=1 if unit == "row" else None,
+                    )
+                if prob_col in chunk.columns:
+                    raise BadInputError(
+                        f"the input already has a column {prob_col!r}; name the output column "
+                        "differently with --prob-col",
+                        file=str(input_path),
+                    )
+                seqs = as_text(chunk[seq_col]).str.upper()
+                check_model_input(
+                    seqs, chunk.index.to_numpy(), alphabet, rules, file=str(input_path), unit=unit
+                )
+                values = seqs.to_numpy(dtype=object)
+                prob = model.predict_proba(values)[:, 1] if len(values) else np.zeros(0)
+                outc = chunk.reset_index(drop=True)
+                outc[prob_col] = prob
+                outc.to_csv(fh, header=n_chunks == 0, index=False)
+                n_rows += len(outc)
+                n_chunks += 1
+                if progress is not None:
+                    progress("chunk", rows=len(outc), total_rows=n_rows)
+            if n_rows == 0:
+                raise BadInputError("no data rows", file=str(input_path))
+        ok = True
+    finally:
+        if not ok and out.exists():
+            out.unlink()
+    return PredictSummary(
+        out=out, n_rows=n_rows, n_chunks=n_chunks, prob_col=prob_col,
+        seconds=time.perf_counter() - t0,
+    )  # fmt: skip

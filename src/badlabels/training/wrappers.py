@@ -1,0 +1,526 @@
+"""Estimators that wrap a model to train it on noisy labels, and the noise estimate they share.
+
+Assumptions
+-----------
+- Binary labels 0/1; the noise is class-conditional (a 2x2 transition matrix
+  ``T[i][j] = P(noisy = j | clean = i)``) when a method estimates it.
+- Everything is estimated from the data ``fit`` is given (the noisy training labels) and,
+  for early stopping and model selection, the noisy validation split passed as ``eval_set``.
+  Nothing here ever sees clean or test labels.
+
+Contents
+--------
+:func:`estimate_noise`
+    Out-of-fold probabilities of a quick model (default: logistic regression on one-hot,
+    3 folds) -> ``cleanlab.count.estimate_py_and_noise_matrices_from_probabilities`` ->
+    the transition matrix and the overall flip rate.
+:class:`ForwardCorrectionClassifier`
+    Trains the model with the ``forward`` loss, the matrix given or estimated at fit time.
+:class:`CleanlabFilterClassifier`
+    K-fold out-of-fold probabilities with the same model family (few epochs) ->
+    ``cleanlab.filter.find_label_issues`` -> drop the flagged rows -> retrain on the rest.
+:class:`SelectOnValidation`
+    Fits several candidates (hyper-parameter values) and keeps the one with the best AUROC on
+    the noisy validation labels.
+
+Every wrapper exposes the fitted model it predicts with as ``estimator_`` (a registered
+badlabels model: save that one with :func:`badlabels.models.save_model`), and copies its
+``epochs_run_``, ``best_epoch_``, ``history_``, ``alphabet_`` and ``max_len_``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+from badlabels.errors import BadInputError
+from badlabels.models import make_model
+from badlabels.models.base import (
+    CLASSES,
+    SequenceClassifier,
+    as_labels,
+    as_sequences,
+    seed_from,
+)
+from badlabels.training.losses import check_transition_matrix
+
+MAX_ESTIMATED_FLIP = 0.49
+"""Estimated flip probabilities are clipped to this, so an estimated matrix stays invertible."""
+
+
+# --- noise estimate -----------------------------------------------------------------------
+@dataclass
+class NoiseEstimate:
+    """What :func:`estimate_noise` found.
+
+    Attributes
+    ----------
+    matrix : list of list of float, 2x2
+        ``T[i][j] = P(noisy = j | clean = i)`` (rows sum to 1; flips clipped to
+        :data:`MAX_ESTIMATED_FLIP`).
+    flip_rate : float
+        Estimated share of wrong labels, ``sum_i P(clean = i) * (1 - T[i][i])``.
+    prior : list of float
+        Estimated ``P(clean = 0), P(clean = 1)``.
+    n_folds : int
+    estimator : str
+        The model that gave the out-of-fold probabilities.
+    """
+
+    matrix: list[list[float]]
+    flip_rate: float
+    prior: list[float]
+    n_folds: int
+    estimator: str
+
+    def to_dict(self) -> dict:
+        return {
+            "matrix": self.matrix,
+            "flip_rate": self.flip_rate,
+            "prior": self.prior,
+            "n_folds": self.n_folds,
+            "estimator": self.estimator,
+        }
+
+
+def _check_folds(n_folds, labels: np.ndarray) -> int:
+    if not isinstance(n_folds, numbers.Integral) or isinstance(n_folds, bool) or n_folds < 2:
+        raise BadInputError(f"n_folds must be an integer >= 2, got {n_folds!r}")
+    smallest = int(np.bincount(labels, minlength=2).min())
+    if smallest < n_folds:
+        raise BadInputError(
+            f"{n_folds} folds need at least {n_folds} labels of each class; the rarer class "
+            f"has {smallest}"
+        )
+    return int(n_folds)
+
+
+def out_of_fold_proba(
+    make_estimator: Callable[[int], object],
+    X,
+    y,
+    *,
+    n_folds: int = 3,
+    seed: int = 0,
+    eval_set=None,
+    progress: Callable[..., object] | None = None,
+) -> np.ndarray:
+    """Out-of-fold ``predict_proba`` over ``X`` with stratified, shuffled folds.
+
+    Parameters
+    ----------
+    make_estimator : callable
+        ``make_estimator(fold) -> unfitted estimator``.
+    X : array-like of str, shape (n,)
+    y : array-like of {0, 1}, shape (n,)
+        The (noisy) labels.
+    n_folds : int, default 3
+    seed : int, default 0
+        Seeds the folds.
+    eval_set : tuple, optional
+        Passed to every fold's ``fit`` (noisy validation data, for early stopping).
+    progress : callable, optional
+        The estimators' events, with ``stage="oof"`` and ``fold=`` added.
+
+    Returns
+    -------
+    ndarray of float64, shape (n, 2)
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    seqs = as_sequences(X)
+    labels = as_labels(y, len(seqs))
+    n_folds = _check_folds(n_folds, labels)
+    pred = np.zeros((len(seqs), 2), dtype=np.float64)
+    splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed % (2**32))
+    for k, (fit_idx, held_idx) in enumerate(splitter.split(np.zeros(len(labels)), labels)):
+        est = make_estimator(k)
+
+        def on_event(event, _k=k, **info):
+            if progress is not None:
+                progress(event, stage="oof", fold=_k + 1, n_folds=n_folds, **info)
+
+        est.fit(seqs[fit_idx], labels[fit_idx], eval_set=eval_set, progress=on_event)
+        pred[held_idx] = est.predict_proba(seqs[held_idx])
+    return pred
+
+
+def noise_from_proba(labels, pred_probs, n_folds: int = 0, estimator: str = "") -> NoiseEstimate:
+    """The noise estimate from out-of-fold probabilities (cleanlab's confident joint).
+
+    cleanlab's ``noise_matrix[i][j]`` is ``P(noisy = i | true = j)``; it is transposed here to
+    badlabels' ``T[i][j] = P(noisy = j | clean = i)``.
+    """
+    from cleanlab.count import estimate_py_and_noise_matrices_from_probabilities
+
+    labels = np.asarray(labels).astype(np.int64)
+    py, noise_matrix, _, _ = estimate_py_and_noise_matrices_from_probabilities(
+        labels, np.asarray(pred_probs, dtype=np.float64)
+    )
+    t = np.asarray(noise_matrix, dtype=np.float64).T.copy()
+    flips = np.clip([t[0, 1], t[1, 0]], 0.0, MAX_ESTIMATED_FLIP)
+    matrix = [[1.0 - flips[0], flips[0]], [flips[1], 1.0 - flips[1]]]
+    prior = [float(py[0]), float(py[1])]
+    flip_rate = prior[0] * flips[0] + prior[1] * flips[1]
+    return NoiseEstimate(
+        matrix=[[float(v) for v in row] for row in matrix],
+        flip_rate=float(flip_rate),
+        prior=prior,
+        n_folds=int(n_folds),
+        estimator=estimator,
+    )
+
+
+def estimate_noise(
+    X,
+    y,
+    *,
+    n_folds: int = 3,
+    random_state=0,
+    estimator: str = "logreg",
+    estimator_params: dict | None = None,
+) -> NoiseEstimate:
+    """Estimate the label-noise transition matrix and flip rate from noisy labels alone.
+
+    Out-of-fold probabilities of ``estimator`` (default: logistic regression on one-hot
+    residues, fast and hard to over-fit) feed
+    ``cleanlab.count.estimate_py_and_noise_matrices_from_probabilities``.
+
+    Parameters
+    ----------
+    X : array-like of str, shape (n,)
+    y : array-like of {0, 1}, shape (n,)
+        The noisy labels.
+    n_folds : int, default 3
+    random_state : int, default 0
+        Seeds the folds and the models.
+    estimator : str, default "logreg"
+        Model name (:data:`badlabels.models.MODELS`).
+    estimator_params : dict, optional
+        Its constructor parameters.
+
+    Returns
+    -------
+    NoiseEstimate
+    """
+    seed = seed_from(random_state)
+    params = dict(estimator_params or {})
+    seqs = as_sequences(X)
+    labels = as_labels(y, len(seqs))
+
+    def make(k: int):
+        return make_model(estimator, **{"random_state": seed + k, **params})
+
+    pred = out_of_fold_proba(make, seqs, labels, n_folds=n_folds, seed=seed)
+    return noise_from_proba(labels, pred, n_folds=n_folds, estimator=estimator)
+
+
+# --- shared wrapper plumbing ---------------------------------------------------------------
+class _Wrapper(SequenceClassifier):
+    """Predicts with the fitted ``estimator_`` and mirrors its fitted attributes."""
+
+    def _adopt(self, est, t0: float) -> None:
+        self.estimator_ = est
+        self.classes_ = CLASSES.copy()
+        for name in ("alphabet_", "max_len_", "random_seed_"):
+            if hasattr(est, name):
+                setattr(self, name, getattr(est, name))
+        self.epochs_run_ = int(getattr(est, "epochs_run_", 1))
+        self.best_epoch_ = int(getattr(est, "best_epoch_", 1))
+        self.history_ = list(getattr(est, "history_", []))
+        self.train_seconds_ = time.perf_counter() - t0
+
+    @property
+    def variable_length(self) -> bool:  # type: ignore[override]
+        est = getattr(self, "estimator_", None)
+        return bool(getattr(est, "variable_length", True))
+
+    def decision_function(self, X) -> np.ndarray:
+        """Logits of the fitted ``estimator_``, shape (n,)."""
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.decision_function(X)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities of the fitted ``estimator_``, shape (n, 2)."""
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.predict_proba(X)
+
+    def architecture(self) -> dict:
+        """The wrapped model's architecture, with the wrapper's name."""
+        check_is_fitted(self, "estimator_")
+        arch = self.estimator_.architecture() if hasattr(self.estimator_, "architecture") else {}
+        return {**arch, "method": type(self).__name__}
+
+
+def alphabet_param(params: dict) -> dict:
+    """``{"alphabet": ...}`` when the model parameters set one (for the noise estimate's model)."""
+    return {"alphabet": params["alphabet"]} if params.get("alphabet") is not None else {}
+
+
+def _model_params(model: str, model_params: dict | None, **override) -> dict:
+    params = dict(model_params or {})
+    clash = sorted(set(params) & set(override))
+    if clash:
+        raise BadInputError(
+            f"model parameter(s) {', '.join(clash)} are set by the training method; leave them out"
+        )
+    params.update(override)
+    make_model(model, **params)  # checks the name and parameters early
+    return params
+
+
+# --- forward correction ------------------------------------------------------------------
+class ForwardCorrectionClassifier(_Wrapper):
+    """Forward loss correction (Patrini et al. 2017) with a given or estimated matrix.
+
+    Parameters
+    ----------
+    model : str, default "lstm"
+        A neural model name (:data:`badlabels.models.MODELS`).
+    model_params : dict, optional
+        Its constructor parameters (not ``loss`` / ``loss_params``).
+    matrix : 2x2 array-like, optional
+        ``T[i][j] = P(noisy = j | clean = i)``. Default: estimated from the training data
+        with :func:`estimate_noise`.
+    n_folds : int, default 3
+        Folds of the estimate.
+    estimator : str, default "logreg"
+        Model of the estimate's out-of-fold probabilities.
+
+    Attributes
+    ----------
+    matrix_ : list of list of float
+        The matrix used.
+    noise_estimate_ : NoiseEstimate or None
+        The estimate (None when ``matrix`` was given).
+    estimator_ : fitted model
+    """
+
+    def __init__(self, model="lstm", model_params=None, matrix=None, n_folds=3, estimator="logreg"):
+        self.model = model
+        self.model_params = model_params
+        self.matrix = matrix
+        self.n_folds = n_folds
+        self.estimator = estimator
+
+    def fit(self, X, y, eval_set=None, progress=None, sample_weight=None):
+        """Estimate the matrix (unless given), then train with the ``forward`` loss."""
+        t0 = time.perf_counter()
+        params = _model_params(self.model, self.model_params, loss="forward", loss_params=None)
+        seqs = as_sequences(X)
+        labels = as_labels(y, len(seqs))
+        if self.matrix is not None:
+            matrix = check_transition_matrix(self.matrix)
+            self.noise_estimate_ = None
+        else:
+            est = estimate_noise(
+                seqs,
+                labels,
+                n_folds=self.n_folds,
+                random_state=params.get("random_state", 0),
+                estimator=self.estimator,
+                estimator_params=alphabet_param(params),
+            )
+            self.noise_estimate_ = est
+            matrix = est.matrix
+        self.matrix_ = matrix
+        model = make_model(self.model, **{**params, "loss_params": {"matrix": matrix}})
+        model.fit(seqs, labels, eval_set=eval_set, progress=progress, sample_weight=sample_weight)
+        self._adopt(model, t0)
+        return self
+
+
+# --- cleanlab filter ---------------------------------------------------------------------
+class CleanlabFilterClassifier(_Wrapper):
+    """Drop the labels cleanlab flags, then train on the rest.
+
+    Out-of-fold probabilities come from the same model family trained for at most
+    ``oof_epochs`` epochs per fold (with the same ``eval_set`` for early stopping); rows that
+    ``cleanlab.filter.find_label_issues`` flags are dropped and the model is trained in
+    full on the rest.
+
+    Parameters
+    ----------
+    model : str, default "lstm"
+    model_params : dict, optional
+    n_folds : int, default 3
+    oof_epochs : int, default 5
+        Epoch cap of the out-of-fold models (the final model uses ``max_epochs``).
+    filter_by : str, default "prune_by_noise_rate"
+        cleanlab's rule.
+    min_keep_per_class : int, default 10
+        If filtering would leave fewer rows of a class, nothing is dropped.
+
+    Attributes
+    ----------
+    label_issues_ : ndarray of bool, shape (n,)
+        Rows flagged (dropped unless ``filter_skipped_``).
+    n_dropped_ : int
+    filter_skipped_ : bool
+    oof_proba_ : ndarray, shape (n, 2)
+    estimator_ : fitted model
+    """
+
+    def __init__(
+        self,
+        model="lstm",
+        model_params=None,
+        n_folds=3,
+        oof_epochs=5,
+        filter_by="prune_by_noise_rate",
+        min_keep_per_class=10,
+    ):
+        self.model = model
+        self.model_params = model_params
+        self.n_folds = n_folds
+        self.oof_epochs = oof_epochs
+        self.filter_by = filter_by
+        self.min_keep_per_class = min_keep_per_class
+
+    def fit(self, X, y, eval_set=None, progress=None, sample_weight=None):
+        """Out-of-fold probabilities -> find_label_issues -> drop -> retrain."""
+        from cleanlab.filter import find_label_issues
+
+        t0 = time.perf_counter()
+        params = _model_params(self.model, self.model_params)
+        oof = self.oof_epochs
+        if not isinstance(oof, numbers.Integral) or isinstance(oof, bool) or oof < 1:
+            raise BadInputError(f"oof_epochs must be a positive integer, got {oof!r}")
+        seqs = as_sequences(X)
+        labels = as_labels(y, len(seqs))
+        seed = seed_from(params.get("random_state"))
+        base = make_model(self.model, **params)
+        oof_params = dict(params)
+        if "max_epochs" in base.get_params():
+            oof_params["max_epochs"] = min(int(oof), int(base.max_epochs))
+
+        def make(k: int):
+            return make_model(self.model, **{**oof_params, "random_state": seed + 1 + k})
+
+        pred = out_of_fold_proba(
+            make,
+            seqs,
+            labels,
+            n_folds=self.n_folds,
+            seed=seed,
+            eval_set=eval_set,
+            progress=progress,
+        )
+        try:
+            issues = find_label_issues(labels, pred, filter_by=self.filter_by, n_jobs=1)
+        except ValueError as exc:
+            raise BadInputError(f"cleanlab_filter: {exc}") from None
+        keep = ~np.asarray(issues, dtype=bool)
+        kept_counts = np.bincount(labels[keep], minlength=2)
+        self.filter_skipped_ = bool(kept_counts.min() < int(self.min_keep_per_class))
+        if self.filter_skipped_:
+            keep = np.ones(len(labels), dtype=bool)
+        self.oof_proba_ = pred
+        self.label_issues_ = np.asarray(issues, dtype=bool)
+        self.n_dropped_ = int((~keep).sum())
+
+        model = make_model(self.model, **{**params, "random_state": seed})
+        weights = None if sample_weight is None else np.asarray(sample_weight)[keep]
+        model.fit(
+            seqs[keep], labels[keep], eval_set=eval_set, progress=progress, sample_weight=weights
+        )
+        self._adopt(model, t0)
+        return self
+
+
+# --- hyper-parameter selection on the noisy validation split ------------------------------
+class SelectOnValidation(_Wrapper):
+    """Fit each candidate and keep the one with the best AUROC on the noisy validation labels.
+
+    Under label noise that does not depend on the sequence, the AUROC against noisy labels is
+    an increasing function of the AUROC against the clean ones, so ranking candidates on the
+    noisy validation split picks the same winner in expectation, without clean labels.
+
+    Parameters
+    ----------
+    candidates : list of estimators
+        Unfitted, each with ``fit(X, y, eval_set=, progress=)``.
+    labels : list of str, optional
+        A name per candidate (e.g. ``"q=0.7"``), for ``scores_``.
+    validation_fraction : float, default 0.1
+        Held out of ``X`` (seeded by ``random_state``) when ``fit`` gets no ``eval_set``.
+    random_state : int, default 0
+
+    Attributes
+    ----------
+    scores_ : list of dict
+        ``{"label", "val_auroc"}`` per candidate.
+    best_index_ : int
+    estimator_ : the winning fitted estimator
+    """
+
+    def __init__(self, candidates=(), labels=None, validation_fraction=0.1, random_state=0):
+        self.candidates = candidates
+        self.labels = labels
+        self.validation_fraction = validation_fraction
+        self.random_state = random_state
+
+    def fit(self, X, y, eval_set=None, progress=None, sample_weight=None):
+        """Fit every candidate; keep the best on the (noisy) validation AUROC."""
+        from sklearn.base import clone
+
+        from badlabels.evaluation import binary_metrics
+
+        t0 = time.perf_counter()
+        cands = list(self.candidates)
+        if not cands:
+            raise BadInputError("SelectOnValidation needs at least one candidate")
+        names = (
+            list(self.labels) if self.labels is not None else [str(i) for i in range(len(cands))]
+        )
+        seqs = as_sequences(X)
+        labels = as_labels(y, len(seqs))
+        if eval_set is None:
+            vf = float(self.validation_fraction)
+            n_val = max(int(round(vf * len(seqs))), 1)
+            perm = np.random.default_rng(seed_from(self.random_state)).permutation(len(seqs))
+            val_idx, fit_idx = np.sort(perm[:n_val]), np.sort(perm[n_val:])
+            eval_set = (seqs[val_idx], labels[val_idx])
+            seqs, labels = seqs[fit_idx], labels[fit_idx]
+            if sample_weight is not None:
+                sample_weight = np.asarray(sample_weight)[fit_idx]
+        X_val, y_val = eval_set
+        y_val = as_labels(y_val, len(as_sequences(X_val, "eval_set X")), both_classes=False)
+        scores, best, best_score, fitted = [], 0, -math.inf, None
+        for i, cand in enumerate(cands):
+            est = clone(cand)
+
+            def on_event(event, _i=i, **info):
+                if progress is not None:
+                    progress(event, candidate=names[_i], **info)
+
+            kw = {} if sample_weight is None else {"sample_weight": sample_weight}
+            est.fit(seqs, labels, eval_set=(X_val, y_val), progress=on_event, **kw)
+            auroc = binary_metrics(y_val, est.predict_proba(X_val)[:, 1])["auroc"]
+            scores.append({"label": names[i], "val_auroc": float(auroc)})
+            if np.isfinite(auroc) and auroc > best_score or fitted is None:
+                best, best_score, fitted = i, (auroc if np.isfinite(auroc) else -math.inf), est
+        self.scores_ = scores
+        self.best_index_ = best
+        self.best_label_ = names[best]
+        self._adopt(fitted, t0)
+        return self
+
+
+__all__ = [
+    "CleanlabFilterClassifier",
+    "alphabet_param",
+    "ForwardCorrectionClassifier",
+    "MAX_ESTIMATED_FLIP",
+    "NoiseEstimate",
+    "SelectOnValidation",
+    "estimate_noise",
+    "noise_from_proba",
+    "out_of_fold_proba",
+]
