@@ -14,10 +14,13 @@ and reports, from the files the audit wrote:
 - the noise-corrected AUROC of the out-of-fold predictions (from the noisy labels and the
   estimated noise matrix) against their AUROC on the clean labels (the ``label`` column).
 
-Usage (LSTM, 5 folds: roughly 10-50 minutes per rate on 2 shared CPU cores)::
+Usage (LSTM, 5 folds: about 10 minutes per rate with one torch thread on a busy 2-core
+machine; several threads on busy cores are much slower, not faster)::
 
-    python benchmarks/audit_acceptance.py
-    python benchmarks/audit_acceptance.py --rates 0.2 --folds 3        # quicker
+    python benchmarks/audit_acceptance.py --threads 1
+    python benchmarks/audit_acceptance.py --rates 0.2 --folds 3 --threads 1   # quicker
+
+Measured (seed 0): see ``docs/audit.md`` and ``benchmarks/results/audit_acceptance.csv``.
 """
 
 from __future__ import annotations

@@ -188,8 +188,7 @@ def main(argv=None) -> None:
     t0 = time.perf_counter()
     ds = load_gb1(args.data)
     # Thin the wild type's own row (its index is kept in extra["wt_index"]): the whole library
-    # is always thinned at once here. (load_gb1 stores extra["wt_counts"] as a dict, which
-    # apply_noise cannot read as (input, selected) yet.)
+    # is always thinned at once here.
     ds.extra["wt_counts"] = None
     print(f"GB1: {len(ds):,} variants, label = fitness > {ds.threshold:.5f} (median)", flush=True)
     flips = flip_table(ds, FRACTIONS, range(args.seeds))

@@ -313,7 +313,8 @@ def results_markdown(df: pd.DataFrame, *, scale: str, cfg: dict, command: str, d
             f"> **Scale: `{scale}`.** These numbers come from a reduced run, NOT the benchmark "
             "the issue asks for (full scale: peptide12 20,000 sequences, GB1 30,000 variants, "
             "3 seeds, up to 40 epochs). At this scale the models are undertrained and the "
-            "verdicts below say little about the methods; rerun at full scale on a GPU: "
+            "verdicts below say little about the methods. Full scale is 360 trained models, "
+            "estimated at 1.5-4 days on a shared 2-core CPU; rerun it on a GPU: "
             "`python benchmarks/robustness.py --device cuda`.",
             "",
         ]

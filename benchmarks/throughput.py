@@ -103,7 +103,6 @@ def _auroc(y, scores) -> float:
 
 def _plain_net(n_tokens: int, hidden=(140, 20)):
     """The Fit4Function LSTM as one would write it (same as badlabels' LSTMNet)."""
-    import torch
     import torch.nn.functional as F
     from torch import nn
 
@@ -295,8 +294,8 @@ def main(argv=None) -> None:
     p.add_argument("--plain-k", type=int, default=None,
                    help="time only this many plain models (default: all K)")  # fmt: skip
     p.add_argument("--precisions", default=None,
-                   help="engine precisions to time, comma-separated: fp32, tf32, bf16 "
-                        "(default: tf32 on CUDA, fp32 on the CPU)")  # fmt: skip
+                   help="engine precisions to time, comma-separated: auto, fp32, tf32, bf16 "
+                        "(default: auto = what the engine uses: tf32 on CUDA, fp32 on the CPU)")  # fmt: skip
     p.add_argument("--bf16", action="store_true", help="also time the engine in bf16")
     p.add_argument("--threads", type=int, default=None,
                    help="torch CPU threads (default: PyTorch's choice)")  # fmt: skip
@@ -319,51 +318,59 @@ def main(argv=None) -> None:
     if args.precisions:
         precisions = [s.strip() for s in args.precisions.split(",") if s.strip()]
     else:
-        precisions = ["tf32" if device.type == "cuda" else "fp32"]
+        precisions = ["auto"]
     if args.bf16 and "bf16" not in precisions:
         precisions.append("bf16")
     load0 = os.getloadavg()
     t_start = time.perf_counter()
-    results = [] if args.skip_plain else [_child(args, "plain")]
-    for prec in precisions:
-        results.append(_child(args, f"engine-{prec}"))
-    load1 = os.getloadavg()
-
-    plain = next((r for r in results if r["phase"] == "plain"), None)
-    print()
+    mem_col = "GPU peak MB" if device.type == "cuda" else "max RSS MB"
     print(f"device     : {_device_name(device)}")
     print(f"torch      : {torch.__version__}   python {platform.python_version()}")
     print(f"workload   : Fit4Function LSTM(140, 20), N={args.n:,} 12-mers (+{args.n // 10:,} "
           f"validation), batch {args.batch}, {args.epochs} epoch(s), K={args.k} models")  # fmt: skip
-    if plain is not None:
-        print(f"plain      : nn.LSTM + DataLoader, {plain['models']} model(s) one after another")
-    print(f"load avg   : {load0[0]:.2f} at start, {load1[0]:.2f} at end "
-          f"({os.cpu_count()} cores)   total wall {time.perf_counter() - t_start:.0f} s")  # fmt: skip
+    if not args.skip_plain:
+        print(f"plain      : nn.LSTM + DataLoader, {min(args.plain_k or args.k, args.k)} model(s) "
+              "one after another")  # fmt: skip
+    print(f"engine     : badlabels.training.stacked, {args.k} models at once, precision(s) "
+          f"{', '.join(precisions)}")  # fmt: skip
+    print(f"load avg   : {load0[0]:.2f} at start ({os.cpu_count()} cores)")
     print()
-    mem_col = "GPU peak MB" if device.type == "cuda" else "max RSS MB"
     head = (f"{'way':<16}{'models':>7}{'s/epoch/model':>15}{'vs plain':>10}"
             f"{'CPU s/ep/model':>16}{mem_col:>13}{'mean AUROC':>12}")  # fmt: skip
     print(head)
-    print("-" * len(head))
-    for r in results:
+    print("-" * len(head), flush=True)
+    results: list[dict] = []
+    plain = None
+    phases = ([] if args.skip_plain else ["plain"]) + [f"engine-{p}" for p in precisions]
+    for phase in phases:
+        try:
+            r = _child(args, phase)
+        except SystemExit as exc:  # one failed phase does not lose the others
+            print(f"{phase:<16} failed: {exc}", flush=True)
+            continue
+        results.append(r)
+        if phase == "plain":
+            plain = r
         ratio = plain["per_model_epoch"] / r["per_model_epoch"] if plain else float("nan")
         mem = r.get("gpu_peak_mb", r["max_rss_mb"]) if device.type == "cuda" else r["max_rss_mb"]
         print(f"{r['phase']:<16}{r['models']:>7}{r['per_model_epoch']:>15.4f}{ratio:>9.2f}x"
-              f"{r['cpu_per_model_epoch']:>16.4f}{mem:>13.0f}{r['auroc_mean']:>12.4f}")  # fmt: skip
-    if plain is not None:
+              f"{r['cpu_per_model_epoch']:>16.4f}{mem:>13.0f}{r['auroc_mean']:>12.4f}",
+              flush=True)  # fmt: skip
+        if args.json:
+            args.json.write_text(json.dumps({
+                "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+                "device": _device_name(device), "torch": torch.__version__,
+                "load_start": load0, "results": results}, indent=1))  # fmt: skip
+    load1 = os.getloadavg()
+    print()
+    print(f"load avg {load1[0]:.2f} at end; total wall {time.perf_counter() - t_start:.0f} s")
+    if plain is not None and len(results) > 1:
         n_cmp = plain["models"]
-        print()
-        print(f"test AUROC of models 0..{n_cmp - 1} (same labels and seeds), plain vs engine:")
+        print(f"test AUROC (clean labels) of models 0..{n_cmp - 1}, same labels and seeds, "
+              "plain vs engine:")  # fmt: skip
         for r in results[1:]:
             diffs = [abs(a - b) for a, b in zip(plain["auroc"], r["auroc"][:n_cmp], strict=False)]
             print(f"  {r['phase']:<14} max |difference| {max(diffs):.4f}")
-    if args.json:
-        args.json.write_text(json.dumps({"args": {k: (str(v) if isinstance(v, Path) else v)
-                                                  for k, v in vars(args).items()},
-                                         "device": _device_name(device),
-                                         "torch": torch.__version__, "load": [load0, load1],
-                                         "results": results}, indent=1))  # fmt: skip
-
 
 if __name__ == "__main__":
     main()

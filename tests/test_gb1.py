@@ -39,7 +39,7 @@ def test_gb1_wild_type(gb1):
     wt = gb1.extra["wt_index"]
     assert gb1.sequences[wt] == "VDGV"
     assert gb1.scores[wt] == pytest.approx(1.0)
-    assert gb1.extra["wt_counts"] == {"count_input": 92735, "count_selected": 338346}
+    assert gb1.extra["wt_counts"] == (92735, 338346)
     assert gb1.counts["count_input"][wt] == 92735
 
 
@@ -71,5 +71,5 @@ def test_gb1_small_file_layout(tmp_path):
     )
     ds = load_gb1(path)
     assert ds.extra["wt_index"] == 1
-    assert ds.extra["wt_counts"] == {"count_input": 100, "count_selected": 300}
+    assert ds.extra["wt_counts"] == (100, 300)
     assert ds.labels.tolist() == [0, 1, 1, 0]

@@ -27,21 +27,32 @@ import torch.nn.functional as F
 from badlabels.models.lstm import LSTMNet
 from badlabels.training.losses import available_losses, get_loss
 from badlabels.training.stacked import (
+    _TF32,
     StackedLoss,
     StackedLSTM,
     Workspace,
     _adam_kwargs,
-    _LSTMLayer,
     _lstm_layer_reference,
-    _TF32,
+    _LSTMLayer,
     eval_rows,
     fit_stacked,
     init_stacked,
     predict_stacked,
+    resolve_precision,
 )
 from badlabels.training.trainer import Trainer, predict_logits, to_device_data
 
 ROOT = Path(__file__).resolve().parents[1]
+HID = (32, 8)  # small networks keep the training tests quick; the layer tests use (140, 20)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny tensors: one intra-op thread is faster (and steadier on a shared machine)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def toy(n=600, seed=0, flip=0.1, length=12):
@@ -175,7 +186,7 @@ def _plain_fit(tokens, y, vt, vy, seed, **kw):
     train = to_device_data(tokens, np.full(len(tokens), tokens.shape[1]), y)
     val = to_device_data(vt, np.full(len(vt), vt.shape[1]), vy)
     torch.manual_seed(seed)
-    m = LSTMNet(21, (140, 20))
+    m = LSTMNet(21, HID)
     res = Trainer(seed=seed, **kw).fit(m, train, val)
     return predict_logits(m, val), res
 
@@ -187,6 +198,7 @@ def test_k1_is_the_plain_trainer():
     ref_logits, ref = _plain_fit(tokens, y, vt, vy, seed=3, **kw)
     res = fit_stacked(
         torch.as_tensor(tokens), None, torch.as_tensor(y[None], dtype=torch.float32), seeds=[3],
+        hidden_sizes=HID,
         val_tokens=torch.as_tensor(vt), val_y=torch.as_tensor(vy[None], dtype=torch.float32), **kw,
     )  # fmt: skip
     got = predict_stacked(res.module, torch.as_tensor(vt))[0]
@@ -208,7 +220,7 @@ def test_models_do_not_depend_on_their_stack_and_stop_on_their_own():
     kw = dict(batch_size=200, max_epochs=6, patience=1)
     res = fit_stacked(
         torch.as_tensor(tokens), None, torch.as_tensor(np.stack(ys), dtype=torch.float32),
-        seeds=seeds, val_tokens=torch.as_tensor(vt),
+        seeds=seeds, hidden_sizes=HID, val_tokens=torch.as_tensor(vt),
         val_y=torch.as_tensor(np.stack(vys), dtype=torch.float32), **kw,
     )  # fmt: skip
     logits = predict_stacked(res.module, torch.as_tensor(vt))
@@ -227,21 +239,26 @@ def test_a_stopped_model_keeps_its_best_weights():
     vt, vy = toy(200, seed=3)
     y2 = torch.as_tensor(np.stack([y, y]), dtype=torch.float32)
     vy2 = torch.as_tensor(np.stack([vy, 1 - vy]), dtype=torch.float32)
-    common = dict(seeds=[1, 2], val_tokens=torch.as_tensor(vt), val_y=vy2, batch_size=200)
+    common = dict(seeds=[1, 2], val_tokens=torch.as_tensor(vt), val_y=vy2, batch_size=200,
+                  hidden_sizes=HID, lr=1e-2)  # fmt: skip
     res = fit_stacked(torch.as_tensor(tokens), None, y2, max_epochs=8, patience=2, **common)
-    best, run = res.best_epoch[1], res.epochs_run[1]
-    assert run < 8 and best < run  # stopped, and its last epochs were worse
-    # the same training cut at its best epoch: the weights the stopped model must hold
-    cut = fit_stacked(torch.as_tensor(tokens), None, y2, max_epochs=best, patience=None, **common)
-    for p, q in zip(res.module.parameters(), cut.module.parameters(), strict=True):
-        torch.testing.assert_close(p[1], q[1], atol=1e-6, rtol=1e-5)
+    stopped = [j for j in range(2) if res.epochs_run[j] < 8]
+    assert stopped and res.epochs_run != [8, 8] and min(res.epochs_run) < max(res.epochs_run)
+    for j in stopped:
+        best, run = res.best_epoch[j], res.epochs_run[j]
+        assert best < run  # its last epochs were worse: it must hold older weights
+        # the same training cut at its best epoch: the weights the stopped model must hold
+        cut = fit_stacked(torch.as_tensor(tokens), None, y2, max_epochs=best, patience=None, **common)
+        for p, q in zip(res.module.parameters(), cut.module.parameters(), strict=True):
+            torch.testing.assert_close(p[j], q[j], atol=1e-6, rtol=1e-5)
 
 
 def test_without_validation_every_model_trains_all_epochs():
     tokens, y = toy(400)
     res = fit_stacked(torch.as_tensor(tokens), None,
                       torch.as_tensor(np.stack([y, 1 - y]), dtype=torch.float32),
-                      seeds=[0, 1], batch_size=100, max_epochs=2, patience=1)  # fmt: skip
+                      seeds=[0, 1], batch_size=100, max_epochs=2, patience=1,
+                      hidden_sizes=HID)  # fmt: skip
     assert res.epochs_run == [2, 2] and res.best_epoch == [2, 2]
     assert all(h["val_loss"] is None for h in res.history[0])
 
@@ -254,10 +271,10 @@ def test_variable_lengths_train_like_the_plain_trainer():
         tokens[i, n:] = 0
     train = to_device_data(tokens, lengths, y)
     torch.manual_seed(4)
-    m = LSTMNet(21, (140, 20))
+    m = LSTMNet(21, HID)
     Trainer(seed=4, batch_size=150, max_epochs=2, patience=None).fit(m, train, None)
     res = fit_stacked(train.tokens, train.lengths, train.y[None], seeds=[4], batch_size=150,
-                      max_epochs=2, patience=None)  # fmt: skip
+                      max_epochs=2, patience=None, hidden_sizes=HID)  # fmt: skip
     got = predict_stacked(res.module, train.tokens, train.lengths)[0]
     torch.testing.assert_close(got, predict_logits(m, train), atol=1e-4, rtol=1e-4)
 
@@ -288,10 +305,12 @@ def test_per_model_losses_train_like_the_plain_estimator():
     seqs = np.array(["".join("ACDEFGHIKLMNPQRSTVWY"[t - 1] for t in row) for row in tokens])
     vseqs = np.array(["".join("ACDEFGHIKLMNPQRSTVWY"[t - 1] for t in row) for row in vt])
     est = LSTMClassifier(loss="gce", loss_params={"q": 0.5}, batch_size=100, max_epochs=2,
-                         random_state=3, device="cpu").fit(seqs, y, eval_set=(vseqs, vy))  # fmt: skip
+                         random_state=3, device="cpu", hidden_sizes=HID)  # fmt: skip
+    est.fit(seqs, y, eval_set=(vseqs, vy))
     res = fit_stacked(
         torch.as_tensor(tokens), None, torch.as_tensor(np.stack([y, y]), dtype=torch.float32),
         seeds=[3, 3], losses=[("bce", None), ("gce", {"q": 0.5})], batch_size=100, max_epochs=2,
+        hidden_sizes=HID,
         val_tokens=torch.as_tensor(vt), val_y=torch.as_tensor(np.stack([vy, vy]), dtype=torch.float32),
     )  # fmt: skip
     got = predict_stacked(res.module, torch.as_tensor(vt))[1].numpy()
@@ -301,7 +320,7 @@ def test_per_model_losses_train_like_the_plain_estimator():
 def test_bf16_precision_stays_close_on_the_cpu():
     tokens, y = toy(600)
     args = (torch.as_tensor(tokens), None, torch.as_tensor(np.stack([y, 1 - y]), dtype=torch.float32))
-    kw = dict(seeds=[0, 1], batch_size=100, max_epochs=2, patience=None)
+    kw = dict(seeds=[0, 1], batch_size=100, max_epochs=2, patience=None, hidden_sizes=HID)
     a = fit_stacked(*args, precision="fp32", **kw)
     b = fit_stacked(*args, precision="bf16", **kw)
     assert b.module.mm_dtype == torch.bfloat16
@@ -317,6 +336,8 @@ def test_argument_checks_and_device_helpers():
     yy = torch.as_tensor(y[None], dtype=torch.float32)
     with pytest.raises(ValueError, match="precision"):
         fit_stacked(t, None, yy, seeds=[0], precision="fp8")
+    assert resolve_precision("auto", torch.device("cpu")) == "fp32"
+    assert resolve_precision("auto", torch.device("cuda")) == "tf32"
     with pytest.raises(ValueError, match="seeds"):
         fit_stacked(t, None, yy, seeds=[0, 1])
     with pytest.raises(ValueError, match="losses"):
@@ -359,7 +380,7 @@ def small_grid():
 
     ds = make_peptide12(1500, seed=0)
     grid = GridSpec(models=["lstm"], noise_rates=[0.0, 0.3], seeds=[0, 1, 2], batch_sizes=[100],
-                    max_epochs=3, patience=2)  # fmt: skip
+                    max_epochs=4, patience=2, model_params={"lstm": {"hidden_sizes": [32, 8]}})  # fmt: skip
     return grid.cells(ds.name, ds.fingerprint()), prepare(ds)
 
 
@@ -453,6 +474,6 @@ def test_benchmark_runs(tmp_path):
         capture_output=True, text=True,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    assert "s/epoch/model" in proc.stdout and "engine-fp32" in proc.stdout
+    assert "s/epoch/model" in proc.stdout and "engine-auto" in proc.stdout
     data = json.loads(out.read_text())
-    assert [r["phase"] for r in data["results"]] == ["plain", "engine-fp32", "engine-bf16"]
+    assert [r["phase"] for r in data["results"]] == ["plain", "engine-auto", "engine-bf16"]

@@ -75,8 +75,11 @@ def load_gb1(
     hits = (ds.sequences == WILD_TYPE).nonzero()[0]
     wt_index = int(hits[0]) if len(hits) else None
     ds.extra["wt_index"] = wt_index
+    # (input, selected) of the wild type: survives subsetting, unlike its row index.
     ds.extra["wt_counts"] = (
-        None if wt_index is None else {k: int(v[wt_index]) for k, v in ds.counts.items()}
+        None
+        if wt_index is None
+        else (int(ds.counts["count_input"][wt_index]), int(ds.counts["count_selected"][wt_index]))
     )
     ds.extra["wild_type"] = WILD_TYPE
     return ds

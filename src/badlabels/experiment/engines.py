@@ -193,7 +193,9 @@ def run_unit(
 
     A unit of two or more cells runs stacked unless ``engine="plain"`` (a unit that
     :func:`plan_units` made can always be stacked). ``precision`` (stacked only):
-    ``"fp32"``, ``"tf32"`` or ``"bf16"`` (default: ``BADLABELS_PRECISION`` or fp32).
+    ``"auto"``, ``"fp32"``, ``"tf32"`` or ``"bf16"`` (default: the environment variable
+    ``BADLABELS_PRECISION``, else ``auto``: tf32 on CUDA, fp32 on the CPU; see
+    :data:`badlabels.training.stacked.PRECISIONS`).
     """
     check_engine(engine)
     if engine == "plain" or len(unit) < 2 and engine == "auto" or not unit:
@@ -222,7 +224,7 @@ def run_unit_stacked(
 
     t0 = time.perf_counter()
     dev = resolve_device(device)
-    precision = precision or os.environ.get("BADLABELS_PRECISION") or "fp32"
+    precision = precision or os.environ.get("BADLABELS_PRECISION") or "auto"
 
     # Noisy labels, estimators and losses, exactly as the plain engine makes them.
     noises, specs = [], []

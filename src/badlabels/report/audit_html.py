@@ -145,8 +145,9 @@ def write_audit_html(
     parts.append(
         "<p class='note'>Out-of-fold probabilities from "
         f"{html.escape(str(settings.get('model', '?')))} ({settings.get('n_folds', '?')} folds), "
-        "then cleanlab (confident learning) for the label-quality scores, the flags and the "
-        "noise matrix. Estimates assume class-conditional noise.</p>"
+        "then cleanlab (confident learning) for the label-quality scores and the flags; noise "
+        f"matrix estimated with the {html.escape(str(settings.get('noise_estimator', '?')))} "
+        "estimator. Estimates assume class-conditional noise.</p>"
     )
 
     parts.append("<h2>How noisy are the labels?</h2><table>")

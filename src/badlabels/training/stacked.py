@@ -54,7 +54,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -403,7 +402,7 @@ class StackedLSTM(nn.Module):
         if tokens.dim() == 2:
             tokens = tokens.unsqueeze(0).expand(self.k, -1, -1)
         offsets = torch.arange(self.k, device=tokens.device) * self.n_tokens
-        return tokens.permute(2, 0, 1) + offsets.view(1, -1, 1)
+        return (tokens.permute(2, 0, 1) + offsets.view(1, -1, 1)).contiguous()
 
     def _table(self) -> torch.Tensor:
         """Layer 1's input projection as a (K * n_tokens, 4H) table: padding row = bias only."""
@@ -618,10 +617,20 @@ class StackedLoss:
 
 # --- training -----------------------------------------------------------------------------
 
-PRECISIONS = ("fp32", "tf32", "bf16")
-"""``fp32``: float32 throughout. ``tf32``: CUDA matrix products on TF32 tensor cores.
-``bf16``: recurrent products in bfloat16 (state, gates and weights stay float32) and
-bfloat16 autocast for the other products on CUDA."""
+PRECISIONS = ("auto", "fp32", "tf32", "bf16")
+"""``fp32``: float32 throughout. ``tf32``: CUDA matrix products on TF32 tensor cores (what
+cuDNN's LSTM, hence the plain model on a GPU, uses by default). ``bf16``: recurrent products
+in bfloat16 (state, gates and weights stay float32) and bfloat16 autocast for the other
+products on CUDA. ``auto``: ``tf32`` on CUDA, ``fp32`` on the CPU."""
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """``precision`` with ``auto`` resolved for ``device``; ValueError if unknown."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    if precision == "auto":
+        return "tf32" if torch.device(device).type == "cuda" else "fp32"
+    return precision
 
 
 @dataclass
@@ -739,7 +748,7 @@ def fit_stacked(
     batch_size: int = 500,
     max_epochs: int = 30,
     patience: int | None = 5,
-    precision: str = "fp32",
+    precision: str = "auto",
     progress: Callable[..., object] | None = None,
 ) -> StackedResult:
     """Train K LSTMs on shared sequences with per-model labels and per-model early stopping.
@@ -767,7 +776,7 @@ def fit_stacked(
         Model ``k``'s training loss (default: ``bce`` for every model).
     lr, weight_decay, batch_size, max_epochs, patience
         As in :class:`~badlabels.training.trainer.Trainer`; shared by the K models.
-    precision : {"fp32", "tf32", "bf16"}
+    precision : {"auto", "fp32", "tf32", "bf16"}
         See :data:`PRECISIONS`.
     progress : callable, optional
         ``progress("epoch", model=k, epoch=, max_epochs=, train_loss=, val_loss=)`` for
@@ -777,9 +786,8 @@ def fit_stacked(
     -------
     StackedResult
     """
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
     device = tokens.device
+    precision = resolve_precision(precision, device)
     K = int(y.shape[0])
     n = int(tokens.shape[0])
     if len(seeds) != K:
@@ -926,6 +934,7 @@ __all__ = [
     "StackedResult",
     "eval_rows",
     "fit_stacked",
+    "resolve_precision",
     "init_stacked",
     "predict_stacked",
 ]
