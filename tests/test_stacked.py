@@ -34,6 +34,7 @@ from badlabels.training.stacked import (
     _adam_kwargs,
     _lstm_layer_reference,
     _LSTMLayer,
+    cpu_has_fast_bf16,
     eval_rows,
     fit_stacked,
     init_stacked,
@@ -198,7 +199,7 @@ def test_k1_is_the_plain_trainer():
     ref_logits, ref = _plain_fit(tokens, y, vt, vy, seed=3, **kw)
     res = fit_stacked(
         torch.as_tensor(tokens), None, torch.as_tensor(y[None], dtype=torch.float32), seeds=[3],
-        hidden_sizes=HID,
+        hidden_sizes=HID, precision="fp32",
         val_tokens=torch.as_tensor(vt), val_y=torch.as_tensor(vy[None], dtype=torch.float32), **kw,
     )  # fmt: skip
     got = predict_stacked(res.module, torch.as_tensor(vt))[0]
@@ -220,7 +221,7 @@ def test_models_do_not_depend_on_their_stack_and_stop_on_their_own():
     kw = dict(batch_size=200, max_epochs=6, patience=1)
     res = fit_stacked(
         torch.as_tensor(tokens), None, torch.as_tensor(np.stack(ys), dtype=torch.float32),
-        seeds=seeds, hidden_sizes=HID, val_tokens=torch.as_tensor(vt),
+        seeds=seeds, hidden_sizes=HID, precision="fp32", val_tokens=torch.as_tensor(vt),
         val_y=torch.as_tensor(np.stack(vys), dtype=torch.float32), **kw,
     )  # fmt: skip
     logits = predict_stacked(res.module, torch.as_tensor(vt))
@@ -240,7 +241,7 @@ def test_a_stopped_model_keeps_its_best_weights():
     y2 = torch.as_tensor(np.stack([y, y]), dtype=torch.float32)
     vy2 = torch.as_tensor(np.stack([vy, 1 - vy]), dtype=torch.float32)
     common = dict(seeds=[1, 2], val_tokens=torch.as_tensor(vt), val_y=vy2, batch_size=200,
-                  hidden_sizes=HID, lr=1e-2)  # fmt: skip
+                  hidden_sizes=HID, lr=1e-2, precision="fp32")  # fmt: skip
     res = fit_stacked(torch.as_tensor(tokens), None, y2, max_epochs=8, patience=2, **common)
     stopped = [j for j in range(2) if res.epochs_run[j] < 8]
     assert stopped and res.epochs_run != [8, 8] and min(res.epochs_run) < max(res.epochs_run)
@@ -274,7 +275,7 @@ def test_variable_lengths_train_like_the_plain_trainer():
     m = LSTMNet(21, HID)
     Trainer(seed=4, batch_size=150, max_epochs=2, patience=None).fit(m, train, None)
     res = fit_stacked(train.tokens, train.lengths, train.y[None], seeds=[4], batch_size=150,
-                      max_epochs=2, patience=None, hidden_sizes=HID)  # fmt: skip
+                      max_epochs=2, patience=None, hidden_sizes=HID, precision="fp32")  # fmt: skip
     got = predict_stacked(res.module, train.tokens, train.lengths)[0]
     torch.testing.assert_close(got, predict_logits(m, train), atol=1e-4, rtol=1e-4)
 
@@ -310,7 +311,7 @@ def test_per_model_losses_train_like_the_plain_estimator():
     res = fit_stacked(
         torch.as_tensor(tokens), None, torch.as_tensor(np.stack([y, y]), dtype=torch.float32),
         seeds=[3, 3], losses=[("bce", None), ("gce", {"q": 0.5})], batch_size=100, max_epochs=2,
-        hidden_sizes=HID,
+        hidden_sizes=HID, precision="fp32",
         val_tokens=torch.as_tensor(vt), val_y=torch.as_tensor(np.stack([vy, vy]), dtype=torch.float32),
     )  # fmt: skip
     got = predict_stacked(res.module, torch.as_tensor(vt))[1].numpy()
@@ -336,7 +337,7 @@ def test_argument_checks_and_device_helpers():
     yy = torch.as_tensor(y[None], dtype=torch.float32)
     with pytest.raises(ValueError, match="precision"):
         fit_stacked(t, None, yy, seeds=[0], precision="fp8")
-    assert resolve_precision("auto", torch.device("cpu")) == "fp32"
+    assert resolve_precision("auto", torch.device("cpu")) == ("bf16" if cpu_has_fast_bf16() else "fp32")
     assert resolve_precision("auto", torch.device("cuda")) == "tf32"
     with pytest.raises(ValueError, match="seeds"):
         fit_stacked(t, None, yy, seeds=[0, 1])
@@ -385,30 +386,38 @@ def small_grid():
 
 
 def test_stacked_agrees_with_one_at_a_time(small_grid):
-    """Issue #4 acceptance: stacked AUROCs agree with plain ones within the seed spread."""
+    """Issue #4 acceptance: stacked AUROCs agree with plain ones within the seed spread.
+
+    In float32 the stacked models are the plain ones up to rounding (same epochs, AUROC to
+    1e-3); in the automatic precision (bfloat16 products on CPUs that have them) they agree
+    within the spread of three seeds of plain training.
+    """
     from badlabels.experiment.engines import plan_units, run_unit
 
     cells, prepared = small_grid
     units = plan_units(cells, engine="auto", device="cpu")
     assert [len(u) for u in units] == [6]
-    stacked = run_unit(units[0], prepared, engine="auto", device="cpu")
     plain = [run_unit([c], prepared, engine="plain", device="cpu")[0] for c in cells]
-    assert {r["engine"] for r in stacked} == {"stacked"} and {r["engine"] for r in plain} == {"plain"}
-    for s, p in zip(stacked, plain, strict=True):
+    exact = run_unit(units[0], prepared, engine="auto", device="cpu", precision="fp32")
+    auto = run_unit(units[0], prepared, engine="stacked", device="cpu")
+    assert {r["engine"] for r in plain} == {"plain"}
+    assert {r["engine"] for r in exact + auto} == {"stacked"}
+    for s, p in zip(exact, plain, strict=True):
         assert set(s) == set(p)
         assert s["cell_id"] == p["cell_id"]
         assert s["epochs_run"] == p["epochs_run"] and s["best_epoch"] == p["best_epoch"]
-        for key in ("realized_flip_rate", "val_flip_rate", "n_train", "noisy_test_auroc"):
-            if key != "noisy_test_auroc":
-                assert s[key] == p[key]
+        for key in ("realized_flip_rate", "val_flip_rate", "test_flip_rate", "n_train", "n_test"):
+            assert s[key] == p[key]
+        assert s["auroc"] == pytest.approx(p["auroc"], abs=1e-3)
     for rate in (0.0, 0.3):
         ps = [p["auroc"] for p in plain if p["noise_rate"] == rate]
-        ss = [s["auroc"] for s in stacked if s["noise_rate"] == rate]
         spread = max(ps) - min(ps)
-        assert abs(np.mean(ss) - np.mean(ps)) <= spread
-        for a, b in zip(ss, ps, strict=True):
-            assert abs(a - b) <= max(spread, 1e-3)
-            assert a == pytest.approx(b, abs=2e-3)  # in fact the same model, up to rounding
+        assert spread > 0
+        for stacked in (exact, auto):
+            ss = [s["auroc"] for s in stacked if s["noise_rate"] == rate]
+            assert abs(np.mean(ss) - np.mean(ps)) <= spread
+            for a, b in zip(ss, ps, strict=True):
+                assert abs(a - b) <= spread
 
 
 def test_plan_units_groups_only_compatible_cells(monkeypatch):

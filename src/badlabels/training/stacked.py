@@ -49,6 +49,7 @@ runs it from source with torch, numpy, pandas and scikit-learn only.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -619,17 +620,37 @@ class StackedLoss:
 
 PRECISIONS = ("auto", "fp32", "tf32", "bf16")
 """``fp32``: float32 throughout. ``tf32``: CUDA matrix products on TF32 tensor cores (what
-cuDNN's LSTM, hence the plain model on a GPU, uses by default). ``bf16``: recurrent products
-in bfloat16 (state, gates and weights stay float32) and bfloat16 autocast for the other
-products on CUDA. ``auto``: ``tf32`` on CUDA, ``fp32`` on the CPU."""
+cuDNN's LSTM, hence the plain model on a GPU, uses by default). ``bf16``: the recurrent
+products in bfloat16 with float32 accumulation (state, gates and weights stay float32),
+plus bfloat16 autocast for the other products on CUDA. ``auto``: ``tf32`` on CUDA;
+on the CPU ``bf16`` where the CPU multiplies bfloat16 natively (AVX512-BF16 or AMX),
+else ``fp32`` (docs/performance.md shows the test AUROC does not move)."""
 
 
-def resolve_precision(precision: str, device: torch.device) -> str:
+@functools.lru_cache(maxsize=1)
+def cpu_has_fast_bf16() -> bool:
+    """Whether this CPU has native bfloat16 dot products (``avx512_bf16`` or ``amx_bf16``)."""
+    if not torch.backends.mkldnn.is_available():
+        return False
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return bool(flags & {"avx512_bf16", "amx_bf16"})
+    except OSError:
+        pass
+    return False
+
+
+def resolve_precision(precision: str, device: torch.device | str) -> str:
     """``precision`` with ``auto`` resolved for ``device``; ValueError if unknown."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
     if precision == "auto":
-        return "tf32" if torch.device(device).type == "cuda" else "fp32"
+        if torch.device(device).type == "cuda":
+            return "tf32"
+        return "bf16" if cpu_has_fast_bf16() else "fp32"
     return precision
 
 
@@ -932,6 +953,7 @@ __all__ = [
     "StackedLSTM",
     "StackedLoss",
     "StackedResult",
+    "cpu_has_fast_bf16",
     "eval_rows",
     "fit_stacked",
     "resolve_precision",
