@@ -345,10 +345,10 @@ def test_argument_checks_and_device_helpers():
         fit_stacked(t, None, yy, seeds=[0], losses=[("bce", None)] * 2)
     assert _adam_kwargs(1e-3, 0.0, torch.device("cpu"))["foreach"] is True
     assert _adam_kwargs(1e-3, 0.0, torch.device("cuda"))["fused"] is True
-    before = torch.backends.cuda.matmul.allow_tf32
+    before = torch.get_float32_matmul_precision()
     with _TF32(True):
         assert torch.backends.cuda.matmul.allow_tf32
-    assert torch.backends.cuda.matmul.allow_tf32 == before
+    assert torch.get_float32_matmul_precision() == before
     assert 256 <= eval_rows(12, (140, 20), torch.device("cpu")) <= eval_rows(1, (140, 20), "cuda")
 
 

@@ -737,19 +737,18 @@ def _sliced_adam(
 
 
 class _TF32:
-    """Context: allow TF32 CUDA matrix products (restored on exit)."""
+    """Context: float32 CUDA matrix products on TF32 tensor cores (restored on exit)."""
 
     def __init__(self, on: bool):
         self.on = on
 
     def __enter__(self):
-        self.saved = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
+        self.saved = torch.get_float32_matmul_precision()
         if self.on:
-            torch.backends.cuda.matmul.allow_tf32 = True
-            torch.backends.cudnn.allow_tf32 = True
+            torch.set_float32_matmul_precision("high")
 
     def __exit__(self, *exc):
-        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = self.saved
+        torch.set_float32_matmul_precision(self.saved)
 
 
 def fit_stacked(
@@ -894,8 +893,6 @@ def fit_stacked(
             improved, stopped = [], []
             for pos, j in enumerate(active):
                 vloss = val_loss[pos]
-                if vloss is not None and math.isnan(vloss):
-                    vloss = float("nan")
                 history[j].append({"epoch": epoch, "train_loss": train_loss[pos],
                                    "val_loss": vloss, "seconds": seconds})  # fmt: skip
                 epochs_run[j] = epoch
