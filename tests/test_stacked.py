@@ -95,6 +95,44 @@ def test_layer_gradcheck_and_reference(table):
     torch.testing.assert_close(out, ref)
 
 
+def test_gpu_elementwise_branch_on_the_cpu(monkeypatch):
+    """The branch CUDA takes (native tanh) is the same maths as the CPU one."""
+    import badlabels.training.stacked as stacked
+
+    torch.manual_seed(2)
+    T, K, B, H, V = 3, 2, 2, 3, 4
+    w = torch.randn(K, 4 * H, H, dtype=torch.float64, requires_grad=True)
+    x = torch.randn(K * V, 4 * H, dtype=torch.float64, requires_grad=True)
+    idx = torch.randint(0, K * V, (T, K, B))
+    monkeypatch.setattr(stacked, "TANH_VIA_SIGMOID_ON_CPU", False)
+    assert torch.autograd.gradcheck(
+        lambda a, b: _LSTMLayer.apply(a, idx, b, None, None), (x, w), fast_mode=True
+    )
+    plain = nets([0, 1], hidden=(16, 5))
+    st = StackedLSTM.from_lstmnets(plain)
+    tokens = torch.randint(1, 21, (6, 12))
+    with torch.no_grad():
+        torch.testing.assert_close(st(tokens), torch.stack([m(tokens) for m in plain]))
+
+
+def test_fused_adam_state_survives_models_stopping(monkeypatch):
+    """CUDA uses fused Adam: slicing its state when a model stops must work the same."""
+    import badlabels.training.stacked as stacked
+
+    tokens, y = toy(600, seed=2)
+    vt, vy = toy(150, seed=3)
+    args = (torch.as_tensor(tokens), None, torch.as_tensor(np.stack([y, y]), dtype=torch.float32))
+    kw = dict(seeds=[1, 2], val_tokens=torch.as_tensor(vt), batch_size=150, hidden_sizes=HID,
+              lr=1e-2, precision="fp32", max_epochs=6, patience=1,
+              val_y=torch.as_tensor(np.stack([vy, 1 - vy]), dtype=torch.float32))  # fmt: skip
+    ref = fit_stacked(*args, **kw)
+    monkeypatch.setattr(stacked, "_adam_kwargs", lambda lr, wd, dev: {"lr": lr, "weight_decay": wd, "fused": True})
+    got = fit_stacked(*args, **kw)
+    assert got.epochs_run == ref.epochs_run and min(ref.epochs_run) < 6
+    for p, q in zip(got.module.parameters(), ref.module.parameters(), strict=True):
+        torch.testing.assert_close(p, q, atol=1e-5, rtol=1e-4)
+
+
 def test_workspace_reuse_gives_the_same_gradients():
     torch.manual_seed(1)
     K, T, B, H = 2, 5, 8, 6

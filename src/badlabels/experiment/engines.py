@@ -16,7 +16,15 @@ The runner groups cells into *units* (:func:`plan_units`) and hands each unit to
     in ``engine="stacked"``, ``train_seconds`` (the unit's wall time shared out by epochs
     run) and floating-point rounding.
 ``auto`` (default)
-    Stacked for every group of two or more compatible cells, plain otherwise.
+    Stacked for every group of two or more compatible cells, plain otherwise. On a GPU and
+    on 2 CPU cores alike the stacked engine is the faster one (docs/performance.md: about 2x
+    per model-epoch on 2 cores; the alternative, plain models in two worker processes, is
+    bounded by 1.15x there since PyTorch's LSTM already uses both cores).
+
+Precision of the stacked engine: ``auto`` (TF32 products on CUDA; bfloat16 recurrent
+products on CPUs with native bfloat16, float32 otherwise), or ``fp32`` / ``tf32`` / ``bf16``
+through the environment variable ``BADLABELS_PRECISION``
+(:data:`badlabels.training.stacked.PRECISIONS`).
 
 Which cells can be stacked: model ``lstm`` with a method whose estimator is an
 ``LSTMClassifier`` (every loss-based method: ``bce``, ``label_smoothing``, ``gce``, ``sce``,
