@@ -73,7 +73,9 @@ def test_audit_result_shapes_and_invariants(noisy, logreg_audit):
     assert r.flip_pos_to_neg == r.noise_matrix[0, 1]
     assert r.flip_neg_to_pos == r.noise_matrix[1, 0]
     assert 0.0 <= r.flip_rate <= 1.0
-    assert len(r.folds) == 3 and sum(f["n_heldout"] for f in r.folds) == n
+    assert len(r.folds) == 3 * 3  # 3 folds, 3 repeats (the default)
+    for rep in (1, 2, 3):
+        assert sum(f["n_heldout"] for f in r.folds if f["repeat"] == rep) == n
     np.testing.assert_array_equal(r.labels, noise.labels)
     assert set(r.detection) >= {"precision", "recall", "auroc", "n_true_flips"}
     assert r.detection["n_true_flips"] == noise.n_flipped
@@ -161,6 +163,29 @@ def test_out_of_fold_lstm_uses_inner_validation(noisy):
     assert epochs and all(i["val_loss"] is not None and "fold" in i for i in epochs)
 
 
+def test_repeated_cross_validation_averages_the_repeats(noisy):
+    ds, noise = noisy
+    seqs, y = ds.sequences[:300], noise.labels[:300]
+    one = [out_of_fold_proba(seqs, y, model="logreg", n_folds=3, seed=s)[0] for s in (4, 5)]
+    seen = []
+    both, folds = out_of_fold_proba(
+        seqs, y, model="logreg", n_folds=3, seed=4, repeats=2,
+        progress=lambda event, **info: seen.append((event, info)),
+    )  # fmt: skip
+    np.testing.assert_allclose(both, (one[0] + one[1]) / 2)
+    assert not np.allclose(one[0], one[1])  # the two repeats cut different folds
+    assert [(f["repeat"], f["fold"]) for f in folds] == [(r, k) for r in (1, 2) for k in (1, 2, 3)]
+    starts = [i for e, i in seen if e == "fold_start"]
+    assert len(starts) == 6 and all(i["repeats"] == 2 for i in starts)
+
+
+def test_audit_records_repeats(noisy, logreg_audit):
+    assert logreg_audit.settings["repeats"] == 3
+    ds, noise = noisy
+    given = audit_labels(ds, noise.labels, pred_probs=logreg_audit.pred_probs, n_boot=20)
+    assert given.settings["repeats"] is None  # probabilities from elsewhere: no training
+
+
 def test_detection_metrics():
     truth = np.array([1, 1, 0, 0, 0, 0], bool)
     flagged = np.array([1, 0, 1, 0, 0, 0], bool)
@@ -182,6 +207,8 @@ def test_detection_metrics():
         ({"model": "nope"}, "nope"),
         ({"noise_estimator": "guess"}, "guess"),
         ({"anchor_quantile": 0}, "anchor_quantile"),
+        ({"repeats": 0}, "repeats"),
+        ({"repeats": 1.5}, "repeats"),
     ],
 )
 def test_audit_bad_options(noisy, kwargs, needle):
@@ -284,6 +311,7 @@ def test_cli_audit_keeps_every_input_row(tmp_path, capsys):
         (["DATA", "--truth-col", "nope"], ["nope", "is_flipped"]),
         (["DATA", "--truth-col", "score"], ["row 2", "score"]),
         (["DATA", "--folds", "1"], ["folds"]),
+        (["DATA", "--repeats", "0"], ["repeats"]),
         (["DATA", "--model", "nope"], ["nope"]),
         (["DATA", "--filter-by", "magic"], ["magic"]),
         (["--dataset", "peptide12", "--n-sequences", "200", "--truth-col", "is_flipped"],

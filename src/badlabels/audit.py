@@ -285,6 +285,7 @@ def out_of_fold_proba(
     model_params: dict | None = None,
     n_folds: int = 5,
     seed: int = 0,
+    repeats: int = 1,
     progress: Progress | None = None,
 ) -> tuple[np.ndarray, list[dict]]:
     """Out-of-fold class probabilities of a sequence model.
@@ -302,17 +303,22 @@ def out_of_fold_proba(
     n_folds : int, default 5
         Stratified folds (shuffled with ``seed``).
     seed : int, default 0
+    repeats : int, default 1
+        Repeated cross-validation: repeat ``r`` (0-based) cuts new folds and trains new models
+        with seed ``seed + r``, and the returned probabilities are the mean over the repeats.
+        Each sequence is then predicted by ``repeats`` models that never saw it, which ranks
+        label errors better than one model does (``repeats`` times the training).
     progress : callable, optional
-        ``progress("fold_start", fold=, n_folds=, n_train=)``, the estimator's ``"epoch"``
-        events (with ``fold=``) and ``progress("fold_end", fold=, n_folds=, epochs_run=,
-        seconds=)``.
+        ``progress("fold_start", fold=, n_folds=, n_train=, repeat=, repeats=)``, the
+        estimator's ``"epoch"`` events (with ``fold=``) and ``progress("fold_end", fold=,
+        n_folds=, repeat=, repeats=, epochs_run=, seconds=)``.
 
     Returns
     -------
     pred_probs : ndarray of float64, shape (n, 2)
     folds : list of dict
-        Per fold: ``fold``, ``n_train``, ``n_heldout``, ``epochs_run``, ``best_epoch``,
-        ``seconds``.
+        Per fold and repeat: ``repeat`` (1-based), ``fold``, ``n_train``, ``n_heldout``,
+        ``epochs_run``, ``best_epoch``, ``seconds``.
     """
     from sklearn.model_selection import StratifiedKFold
 
@@ -321,38 +327,51 @@ def out_of_fold_proba(
     seqs = np.asarray(sequences, dtype=object)
     y = np.asarray(labels).astype(np.int8)
     n_folds = _check_folds(y, n_folds)
+    repeats = _check_repeats(repeats)
     params = dict(model_params or {})
     # Build once up front so a bad model name or parameter fails before any training.
     build_estimator(model, method, model_params=params)
-    pred = np.full((len(y), 2), np.nan)
+    total = np.zeros((len(y), 2))
     folds = []
-    splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
-    for k, (train_idx, held_idx) in enumerate(splitter.split(np.zeros(len(y)), y)):
-        if progress is not None:
-            progress("fold_start", fold=k + 1, n_folds=n_folds, n_train=len(train_idx))
-        fold_params = {"random_state": seed + k, **params}
-        est = build_estimator(model, method, model_params=fold_params)
-
-        def on_event(event, _k=k, **info):
+    for r in range(repeats):
+        pred = np.full((len(y), 2), np.nan)
+        rseed = seed + r
+        where = {"repeat": r + 1, "repeats": repeats}
+        splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=rseed)
+        for k, (train_idx, held_idx) in enumerate(splitter.split(np.zeros(len(y)), y)):
             if progress is not None:
-                progress(event, fold=_k + 1, n_folds=n_folds, **info)
+                progress("fold_start", fold=k + 1, n_folds=n_folds, n_train=len(train_idx), **where)
+            fold_params = {"random_state": rseed + k, **params}
+            est = build_estimator(model, method, model_params=fold_params)
 
-        t0 = time.perf_counter()
-        est.fit(seqs[train_idx], y[train_idx], progress=on_event)
-        pred[held_idx] = est.predict_proba(seqs[held_idx])
-        seconds = time.perf_counter() - t0
-        info = {
-            "fold": k + 1,
-            "n_train": int(len(train_idx)),
-            "n_heldout": int(len(held_idx)),
-            "epochs_run": int(getattr(est, "epochs_run_", 1)),
-            "best_epoch": int(getattr(est, "best_epoch_", 1)),
-            "seconds": float(seconds),
-        }
-        folds.append(info)
-        if progress is not None:
-            progress("fold_end", n_folds=n_folds, **info)
-    return pred, folds
+            def on_event(event, _k=k, **info):
+                if progress is not None:
+                    progress(event, fold=_k + 1, n_folds=n_folds, **where, **info)
+
+            t0 = time.perf_counter()
+            est.fit(seqs[train_idx], y[train_idx], progress=on_event)
+            pred[held_idx] = est.predict_proba(seqs[held_idx])
+            seconds = time.perf_counter() - t0
+            info = {
+                **where,
+                "fold": k + 1,
+                "n_train": int(len(train_idx)),
+                "n_heldout": int(len(held_idx)),
+                "epochs_run": int(getattr(est, "epochs_run_", 1)),
+                "best_epoch": int(getattr(est, "best_epoch_", 1)),
+                "seconds": float(seconds),
+            }
+            folds.append(info)
+            if progress is not None:
+                progress("fold_end", n_folds=n_folds, **info)
+        total += pred
+    return total / repeats, folds
+
+
+def _check_repeats(repeats) -> int:
+    if isinstance(repeats, bool) or not isinstance(repeats, int | np.integer) or repeats < 1:
+        raise BadInputError(f"the number of repeats must be a whole number >= 1, got {repeats!r}")
+    return int(repeats)
 
 
 # ------------------------------------------------------------------------- cleanlab
@@ -515,6 +534,7 @@ def audit_labels(
     model_params: dict | None = None,
     n_folds: int = 5,
     seed: int = 0,
+    repeats: int = 3,
     filter_by: str = "prune_by_noise_rate",
     quality_method: str = "self_confidence",
     truth=None,
@@ -542,6 +562,11 @@ def audit_labels(
     n_folds : int, default 5
     seed : int, default 0
         Seeds the folds, the models and the bootstrap.
+    repeats : int, default 3
+        Repeated cross-validation (see :func:`out_of_fold_proba`): the out-of-fold
+        probabilities are averaged over ``repeats`` different cuts into folds. On peptide12
+        (20,000 sequences, 20 % flips) 3 repeats raised detection precision from 0.595 to
+        0.614 and recall from 0.619 to 0.641 (docs/audit.md); 1 is three times faster.
     filter_by : str, default "prune_by_noise_rate"
         cleanlab's rule for flagging (one of :data:`FILTERS`).
     quality_method : {"self_confidence", "normalized_margin", "confidence_weighted_entropy"}
@@ -598,7 +623,7 @@ def audit_labels(
     if pred_probs is None:
         probs, folds = out_of_fold_proba(
             seqs, y, model=model, method=method, model_params=params, n_folds=n_folds,
-            seed=seed, progress=progress,
+            seed=seed, repeats=repeats, progress=progress,
         )  # fmt: skip
     else:
         probs = np.asarray(pred_probs, dtype=np.float64)
@@ -647,6 +672,7 @@ def audit_labels(
         "method": method,
         "model_params": {k: v for k, v in params.items() if k != "alphabet"},
         "n_folds": int(n_folds),
+        "repeats": int(repeats) if pred_probs is None else None,
         "seed": int(seed),
         "filter_by": filter_by,
         "quality_method": quality_method,

@@ -53,10 +53,12 @@ class FoldProgress:
     def __call__(self, event: str, **info) -> None:
         p = self.progress
         if event == "fold_start":
+            repeats = info.get("repeats", 1)
             if self.folds is None:
-                self.folds = p.add_task("folds", total=info["n_folds"], info="")
+                self.folds = p.add_task("folds", total=info["n_folds"] * repeats, info="")
                 self.epochs = p.add_task("epochs", total=1, info="")
-            p.update(self.folds, info=f"fold {info['fold']}: training on {info['n_train']:,}")
+            where = f"repeat {info.get('repeat', 1)}/{repeats}, " if repeats > 1 else ""
+            p.update(self.folds, info=f"{where}fold {info['fold']}: training on {info['n_train']:,}")
             p.reset(self.epochs, total=1, info="")
         elif event == "epoch" and self.epochs is not None:
             val = info.get("val_loss")
@@ -106,6 +108,7 @@ def audit(
     patience: Annotated[int, typer.Option("--patience", help="Epochs without validation improvement before stopping (the noisy validation loss is itself noisy: be patient).", rich_help_panel="Training")] = 10,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Mini-batch size.", rich_help_panel="Training")] = 500,
     lr: Annotated[float, typer.Option("--lr", help="Adam learning rate.", rich_help_panel="Training")] = 1e-3,
+    repeats: Annotated[int, typer.Option("--repeats", help="Repeated cross-validation: average the out-of-fold probabilities over this many different cuts into folds (better flags; each repeat costs a full cross-validation). 1 for a quick look.", rich_help_panel="Training")] = 3,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the folds, the models and the bootstrap.", rich_help_panel="Training")] = 0,
     device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.", rich_help_panel="Training")] = "auto",
     threads: Annotated[int | None, typer.Option("--threads", help="Torch CPU threads.", rich_help_panel="Training")] = None,
@@ -135,7 +138,7 @@ def audit(
     truth = read_truth(mapping, truth_col, file=str(data)) if truth_col else None
     console.print(
         f"[bold]{ds.name}[/]: {len(ds):,} sequences, {ds.positive_fraction:.1%} positive; "
-        f"{folds}-fold {model} -> {out}"
+        f"{folds}-fold {model}" + (f", {repeats} repeats" if repeats > 1 else "") + f" -> {out}"
     )
     with FoldProgress(enabled=not quiet) as bar:
         result = audit_labels(
@@ -147,6 +150,7 @@ def audit(
                 "lr": lr, "device": device,
             },  # fmt: skip
             n_folds=folds,
+            repeats=repeats,
             seed=seed,
             filter_by=filter_by,
             noise_estimator=noise_estimator,
@@ -196,6 +200,7 @@ def corrupt(
     noise_type: Annotated[str, typer.Option("--noise-type", help="symmetric, class_conditional, measurement or read_depth.", rich_help_panel="Noise")] = "symmetric",
     rate: Annotated[float, typer.Option("--rate", help="Flip rate (symmetric, class_conditional: positive-to-negative), noise scale (measurement) or fraction of reads kept (read_depth).", rich_help_panel="Noise")] = 0.2,
     cc_ratio: Annotated[float, typer.Option("--cc-ratio", help="class_conditional: negative-to-positive rate = ratio x the rate.", rich_help_panel="Noise")] = 0.5,
+    repeats: Annotated[int, typer.Option("--repeats", help="Repeated cross-validation: average the out-of-fold probabilities over this many different cuts into folds (better flags; each repeat costs a full cross-validation). 1 for a quick look.", rich_help_panel="Training")] = 3,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the flips (and of a generated dataset).", rich_help_panel="Noise")] = 0,
     out: Annotated[Path, typer.Option("--out", help="CSV file to write (.csv.gz compresses).")] = Path("corrupted.csv"),
 ) -> None:

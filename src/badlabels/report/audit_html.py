@@ -144,7 +144,9 @@ def write_audit_html(
         parts.append(f"<p><code>{html.escape(command)}</code></p>")
     parts.append(
         "<p class='note'>Out-of-fold probabilities from "
-        f"{html.escape(str(settings.get('model', '?')))} ({settings.get('n_folds', '?')} folds), "
+        f"{html.escape(str(settings.get('model', '?')))} ({settings.get('n_folds', '?')} folds"
+        + (f", averaged over {settings['repeats']} repeats" if (settings.get("repeats") or 1) > 1 else "")
+        + "), "
         "then cleanlab (confident learning) for the label-quality scores and the flags; noise "
         f"matrix estimated with the {html.escape(str(settings.get('noise_estimator', '?')))} "
         "estimator. Estimates assume class-conditional noise.</p>"
