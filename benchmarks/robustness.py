@@ -304,6 +304,14 @@ def machine() -> str:
     return text
 
 
+def _settings_text(cfg: dict) -> str:
+    sym = ", ".join(f"{r * 100:g} %" for r in cfg["symmetric"]) or "none"
+    meas = cfg.get("measurement")
+    return f"symmetric flips {sym}; measurement noise " + (
+        "none" if meas is None else f"{meas:g} sd"
+    )
+
+
 def results_markdown(df: pd.DataFrame, *, scale: str, cfg: dict, command: str, device: str,
                      wall_seconds: float, notes: list[str]) -> str:  # fmt: skip
     """The whole RESULTS.md text."""
@@ -318,10 +326,8 @@ def results_markdown(df: pd.DataFrame, *, scale: str, cfg: dict, command: str, d
             "> **Noise settings reduced.** Data, seeds and training are at full scale "
             f"(peptide12 {full['n_peptide']:,} sequences, GB1 {full['n_gb1']:,} variants, "
             f"{len(full['seeds'])} seeds, up to {full['max_epochs']} epochs), but only these "
-            f"noise settings were run: symmetric {cfg['symmetric']}, measurement "
-            f"{cfg.get('measurement')}. The full benchmark adds symmetric "
-            f"{full['symmetric']} and measurement {full['measurement']} sd: "
-            "`python benchmarks/robustness.py --device cuda`.",
+            f"noise settings were run: {_settings_text(cfg)}. The full benchmark runs "
+            f"{_settings_text(full)}: `python benchmarks/robustness.py --device cuda`.",
             "",
         ]
     elif scale != "full":
@@ -347,7 +353,9 @@ def results_markdown(df: pd.DataFrame, *, scale: str, cfg: dict, command: str, d
         if "engine" in df
         else f"- Machine: {machine()}; device `{device}`",
         f"- Wall time of this invocation: {wall_seconds / 60:.1f} min "
-        "(cells already in the stores are not retrained)",
+        "(cells already in the stores are not retrained); training time of all "
+        f"{len(df)} runs in the table (sum of `train_seconds`): "
+        f"{df['train_seconds'].sum() / 60:.1f} min",
         f"- Scale `{scale}`: " + ", ".join(f"{k}={v}" for k, v in cfg.items()),
         "- Protocol: one fixed 80/10/10 split per dataset; training and validation labels "
         "corrupted per seed, test labels clean; early stopping and every method choice on the "
