@@ -102,4 +102,39 @@ def _reading(df: pd.DataFrame) -> list[str]:
                     f"- **{model}** at {rate:.0%} flips: AUROC {by[rate]:.3f} vs {base:.3f} clean "
                     f"({by[rate] / base:.0%} of it; {rel:.0%} of the signal above chance)."
                 )
+    out += _early_stop_caution(df)
     return out + [""]
+
+
+# Noise levels where the noisy validation loss is nearly flat but the labels still carry signal.
+_FLAT_VAL_RATES = (0.35, 0.5)
+_EARLY_EPOCH = 3
+
+
+def _early_stop_caution(df: pd.DataFrame) -> list[str]:
+    """A warning when high-noise runs kept one of their first epochs (see docs/high-noise.md).
+
+    At 35-50 % symmetric flips the noisy validation loss moves by less than its own noise,
+    so an early best epoch says more about chance than about the model.
+    """
+    if "best_epoch" not in df or "epochs_run" not in df:
+        return []
+    lo, hi = _FLAT_VAL_RATES
+    high = df[(df["noise_rate"] >= lo) & (df["noise_rate"] < hi) & (df["epochs_run"] > 1)]
+    early = high[pd.to_numeric(high["best_epoch"], errors="coerce") <= _EARLY_EPOCH]
+    if not len(early):
+        return []
+    cells = ", ".join(
+        f"{m} at {r:.0%} (seed {int(s)}: epoch {int(b)})"
+        for m, r, s, b in early[["model", "noise_rate", "seed", "best_epoch"]]
+        .sort_values(["model", "noise_rate", "seed"])
+        .itertuples(index=False)
+    )
+    return [
+        "",
+        f"**Caution:** early stopping kept one of the first {_EARLY_EPOCH} epochs in "
+        f"{len(early)} high-noise run(s): {cells}. At these noise levels the noisy validation "
+        "loss is nearly flat, so which epoch is kept is partly chance and a single seed can "
+        "land far below the model's best epoch. Compare several seeds (`--seeds 0,1,2`); "
+        "docs/high-noise.md shows every epoch of such runs.",
+    ]
