@@ -344,9 +344,9 @@ def out_of_fold_proba(
             fold_params = {"random_state": rseed + k, **params}
             est = build_estimator(model, method, model_params=fold_params)
 
-            def on_event(event, _k=k, **info):
+            def on_event(event, _k=k, _where=where, **info):
                 if progress is not None:
-                    progress(event, fold=_k + 1, n_folds=n_folds, **where, **info)
+                    progress(event, fold=_k + 1, n_folds=n_folds, **_where, **info)
 
             t0 = time.perf_counter()
             est.fit(seqs[train_idx], y[train_idx], progress=on_event)

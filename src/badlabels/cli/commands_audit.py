@@ -200,7 +200,6 @@ def corrupt(
     noise_type: Annotated[str, typer.Option("--noise-type", help="symmetric, class_conditional, measurement or read_depth.", rich_help_panel="Noise")] = "symmetric",
     rate: Annotated[float, typer.Option("--rate", help="Flip rate (symmetric, class_conditional: positive-to-negative), noise scale (measurement) or fraction of reads kept (read_depth).", rich_help_panel="Noise")] = 0.2,
     cc_ratio: Annotated[float, typer.Option("--cc-ratio", help="class_conditional: negative-to-positive rate = ratio x the rate.", rich_help_panel="Noise")] = 0.5,
-    repeats: Annotated[int, typer.Option("--repeats", help="Repeated cross-validation: average the out-of-fold probabilities over this many different cuts into folds (better flags; each repeat costs a full cross-validation). 1 for a quick look.", rich_help_panel="Training")] = 3,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the flips (and of a generated dataset).", rich_help_panel="Noise")] = 0,
     out: Annotated[Path, typer.Option("--out", help="CSV file to write (.csv.gz compresses).")] = Path("corrupted.csv"),
 ) -> None:
