@@ -43,7 +43,7 @@ def run_one(job: dict) -> dict:
     import torch.nn.functional as F
     from sklearn.metrics import roc_auc_score
 
-    from badlabels.data import encode
+    from badlabels.data import AMINO_ACIDS, encode
     from badlabels.experiment.grid import Cell
     from badlabels.experiment.runner_core import corrupt_part
     from badlabels.models.lstm import LSTMNet
@@ -63,7 +63,7 @@ def run_one(job: dict) -> dict:
     y_tr = torch.as_tensor(tr.labels, dtype=torch.float32, device=dev)
     y_va = torch.as_tensor(va.labels, dtype=torch.float32, device=dev)
     torch.manual_seed(job["seed"])
-    net = LSTMNet(int(x_tr.max().item()) + 1 if job["data"] != "peptide12" else 21).to(dev)
+    net = LSTMNet(len(AMINO_ACIDS) + 1).to(dev)  # token 0 = padding
     opt = torch.optim.Adam(net.parameters(), lr=job["lr"])
     gen = torch.Generator().manual_seed(job["seed"])
 
