@@ -14,8 +14,9 @@ and reports, from the files the audit wrote:
 - the noise-corrected AUROC of the out-of-fold predictions (from the noisy labels and the
   estimated noise matrix) against their AUROC on the clean labels (the ``label`` column).
 
-Usage (LSTM, 5 folds, 3 repeats by default: about 30 minutes per rate with one torch thread on a busy 2-core
-machine; several threads on busy cores are much slower, not faster)::
+Usage (LSTM, 5 folds, 3 repeats by default: 11-16 minutes per rate with one torch thread, two
+rates side by side on a quiet 2-core machine; several threads on busy cores are much slower,
+not faster)::
 
     python benchmarks/audit_acceptance.py --threads 1
     python benchmarks/audit_acceptance.py --rates 0.2 --folds 3 --repeats 1 --threads 1   # quicker
