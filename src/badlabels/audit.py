@@ -320,8 +320,6 @@ def out_of_fold_proba(
         Per fold and repeat: ``repeat`` (1-based), ``fold``, ``n_train``, ``n_heldout``,
         ``epochs_run``, ``best_epoch``, ``seconds``.
     """
-    from sklearn.model_selection import StratifiedKFold
-
     from badlabels.training.methods import build_estimator
 
     seqs = np.asarray(sequences, dtype=object)
@@ -331,41 +329,44 @@ def out_of_fold_proba(
     params = dict(model_params or {})
     # Build once up front so a bad model name or parameter fails before any training.
     build_estimator(model, method, model_params=params)
-    total = np.zeros((len(y), 2))
+    total = np.zeros((len(y), 2))  # each row is held out once per repeat
     folds = []
-    for r in range(repeats):
-        pred = np.full((len(y), 2), np.nan)
-        rseed = seed + r
+    for r, k, train_idx, held_idx in _repeated_folds(y, n_folds, seed, repeats):
         where = {"repeat": r + 1, "repeats": repeats}
-        splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=rseed)
-        for k, (train_idx, held_idx) in enumerate(splitter.split(np.zeros(len(y)), y)):
-            if progress is not None:
-                progress("fold_start", fold=k + 1, n_folds=n_folds, n_train=len(train_idx), **where)
-            fold_params = {"random_state": rseed + k, **params}
-            est = build_estimator(model, method, model_params=fold_params)
+        if progress is not None:
+            progress("fold_start", fold=k + 1, n_folds=n_folds, n_train=len(train_idx), **where)
+        est = build_estimator(model, method, model_params={"random_state": seed + r + k, **params})
 
-            def on_event(event, _k=k, _where=where, **info):
-                if progress is not None:
-                    progress(event, fold=_k + 1, n_folds=n_folds, **_where, **info)
-
-            t0 = time.perf_counter()
-            est.fit(seqs[train_idx], y[train_idx], progress=on_event)
-            pred[held_idx] = est.predict_proba(seqs[held_idx])
-            seconds = time.perf_counter() - t0
-            info = {
-                **where,
-                "fold": k + 1,
-                "n_train": int(len(train_idx)),
-                "n_heldout": int(len(held_idx)),
-                "epochs_run": int(getattr(est, "epochs_run_", 1)),
-                "best_epoch": int(getattr(est, "best_epoch_", 1)),
-                "seconds": float(seconds),
-            }
-            folds.append(info)
+        def on_event(event, _k=k, _where=where, **info):
             if progress is not None:
-                progress("fold_end", n_folds=n_folds, **info)
-        total += pred
+                progress(event, fold=_k + 1, n_folds=n_folds, **_where, **info)
+
+        t0 = time.perf_counter()
+        est.fit(seqs[train_idx], y[train_idx], progress=on_event)
+        total[held_idx] += est.predict_proba(seqs[held_idx])
+        info = {
+            **where,
+            "fold": k + 1,
+            "n_train": int(len(train_idx)),
+            "n_heldout": int(len(held_idx)),
+            "epochs_run": int(getattr(est, "epochs_run_", 1)),
+            "best_epoch": int(getattr(est, "best_epoch_", 1)),
+            "seconds": float(time.perf_counter() - t0),
+        }
+        folds.append(info)
+        if progress is not None:
+            progress("fold_end", n_folds=n_folds, **info)
     return total / repeats, folds
+
+
+def _repeated_folds(y: np.ndarray, n_folds: int, seed: int, repeats: int):
+    """``(repeat, fold, train_idx, held_idx)``; repeat ``r`` cuts stratified folds with ``seed + r``."""
+    from sklearn.model_selection import StratifiedKFold
+
+    for r in range(repeats):
+        splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed + r)
+        for k, (train_idx, held_idx) in enumerate(splitter.split(np.zeros(len(y)), y)):
+            yield r, k, train_idx, held_idx
 
 
 def _check_repeats(repeats) -> int:

@@ -202,8 +202,8 @@ def run_unit(
     A unit of two or more cells runs stacked unless ``engine="plain"`` (a unit that
     :func:`plan_units` made can always be stacked). ``precision`` (stacked only):
     ``"auto"``, ``"fp32"``, ``"tf32"`` or ``"bf16"`` (default: the environment variable
-    ``BADLABELS_PRECISION``, else ``auto``: tf32 on CUDA, fp32 on the CPU; see
-    :data:`badlabels.training.stacked.PRECISIONS`).
+    ``BADLABELS_PRECISION``, else ``auto``: tf32 on CUDA, bf16 on CPUs with native bfloat16,
+    fp32 on other CPUs; see :data:`badlabels.training.stacked.PRECISIONS`).
     """
     check_engine(engine)
     if engine == "plain" or len(unit) < 2 and engine == "auto" or not unit:
