@@ -268,3 +268,41 @@ def test_python_api_refuses_unknown_characters(logreg_dir):
     model = badlabels.load_model(logreg_dir)
     with pytest.raises(BadInputError, match="not in the alphabet"):
         model.predict_proba(["ACDEFGHIKLMB"])
+
+
+def test_ctrl_c_in_a_command_is_one_line_and_exit_130(monkeypatch, tmp_path, capsys):
+    import badlabels.finalmodel
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(badlabels.finalmodel, "predict_file", interrupted)
+    code, out, err = run_cli(
+        ["predict", str(tmp_path / "m"), str(tmp_path / "in.csv"), "-q"], capsys
+    )
+    assert code == 130, err
+    lines = [ln for ln in err.strip().splitlines() if ln.strip()]
+    assert lines == ["interrupted: finished runs are kept."], err
+    assert "Traceback" not in err + out and "Aborted" not in err + out
+
+
+def test_train_with_a_wrapper_method_then_predict(pep_csv, tmp_path, capsys):
+    out = tmp_path / "co"
+    code, _, err = run_cli(
+        ["train", "--data", str(pep_csv[0]), "--model", "mlp", "--method", "coteaching",
+         "--epochs", "2", "--batch-size", "100", "--device", "cpu", "--out", str(out), "-q"],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    meta = json.loads((out / "model.json").read_text())["metadata"]
+    assert meta["method"] == "coteaching" and meta["architecture"]["type"] == "MLP"
+    (info,) = meta["wrappers"]
+    assert info["class"] == "CoTeachingClassifier" and "first" in info["note"]
+    preds = tmp_path / "p.csv"
+    code, _, err = run_cli(
+        ["predict", str(out), str(pep_csv[1]), "--out", str(preds), "-q"], capsys
+    )
+    assert code == 0, err
+    src = pd.read_csv(pep_csv[1])
+    expected = badlabels.load_model(out).predict_proba(src["sequence"].tolist())[:, 1]
+    np.testing.assert_allclose(pd.read_csv(preds)["prob_positive"], expected, atol=1e-6, rtol=0)

@@ -320,3 +320,28 @@ def test_wrapped_models_can_be_saved(tmp_path, noisy_linear):
     back = load_model(tmp_path / "m")
     assert np.allclose(back.predict_proba(X[:20]), est.predict_proba(X[:20]), atol=1e-6)
     assert est.architecture()["type"] == "CNN"
+
+
+@pytest.mark.parametrize("method", ["coteaching", "cleanlab_filter", "forward"])
+def test_save_model_saves_the_model_a_wrapper_predicts_with(tmp_path, method):
+    X, yn, _ = task(120, 5, noise=0.1)
+    params = {**FAST, "hidden_sizes": (8,), "max_epochs": 2}
+    extra = {"oof_epochs": 1} if method == "cleanlab_filter" else {}
+    est = build_estimator("mlp", method, model_params=params, method_params=extra)
+    est.fit(X, yn)
+    assert not isinstance(est, MODELS["mlp"])  # a wrapper, not the model itself
+    save_model(est, tmp_path / "m", metadata={"note": "tiny"})
+    back = load_model(tmp_path / "m")
+    assert type(back) is MODELS["mlp"]
+    np.testing.assert_allclose(back.predict_proba(X), est.predict_proba(X), atol=1e-6, rtol=0)
+    meta = back.metadata_
+    assert meta["note"] == "tiny" and meta["method"] == method
+    (info,) = meta["wrappers"]
+    assert info["class"] == type(est).__name__ and info["method"] == method
+    if method == "coteaching":
+        assert "first" in info["note"] and info["forget_rate"] == est.forget_rate_
+
+
+def test_save_model_refuses_an_unfitted_wrapper(tmp_path):
+    with pytest.raises(BadInputError, match="unfitted CoTeachingClassifier"):
+        save_model(CoTeachingClassifier("mlp", FAST), tmp_path / "m")

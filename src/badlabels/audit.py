@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from badlabels._internal.folds import out_of_fold
 from badlabels.data.dataset import Dataset
 from badlabels.errors import BadInputError
 from badlabels.evaluation import binary_metrics, bootstrap_corrected
@@ -329,21 +330,21 @@ def out_of_fold_proba(
     params = dict(model_params or {})
     # Build once up front so a bad model name or parameter fails before any training.
     build_estimator(model, method, model_params=params)
-    total = np.zeros((len(y), 2))  # each row is held out once per repeat
     folds = []
-    for r, k, train_idx, held_idx in _repeated_folds(y, n_folds, seed, repeats):
+
+    def fit_predict(r, k, train_idx, held_idx):
         where = {"repeat": r + 1, "repeats": repeats}
         if progress is not None:
             progress("fold_start", fold=k + 1, n_folds=n_folds, n_train=len(train_idx), **where)
         est = build_estimator(model, method, model_params={"random_state": seed + r + k, **params})
 
-        def on_event(event, _k=k, _where=where, **info):
+        def on_event(event, **info):
             if progress is not None:
-                progress(event, fold=_k + 1, n_folds=n_folds, **_where, **info)
+                progress(event, fold=k + 1, n_folds=n_folds, **where, **info)
 
         t0 = time.perf_counter()
         est.fit(seqs[train_idx], y[train_idx], progress=on_event)
-        total[held_idx] += est.predict_proba(seqs[held_idx])
+        held = est.predict_proba(seqs[held_idx])
         info = {
             **where,
             "fold": k + 1,
@@ -356,17 +357,10 @@ def out_of_fold_proba(
         folds.append(info)
         if progress is not None:
             progress("fold_end", n_folds=n_folds, **info)
-    return total / repeats, folds
+        return held
 
-
-def _repeated_folds(y: np.ndarray, n_folds: int, seed: int, repeats: int):
-    """``(repeat, fold, train_idx, held_idx)``; repeat ``r`` cuts stratified folds with ``seed + r``."""
-    from sklearn.model_selection import StratifiedKFold
-
-    for r in range(repeats):
-        splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed + r)
-        for k, (train_idx, held_idx) in enumerate(splitter.split(np.zeros(len(y)), y)):
-            yield r, k, train_idx, held_idx
+    pred = out_of_fold(y, fit_predict, n_folds=n_folds, seed=seed, repeats=repeats)
+    return pred, folds
 
 
 def _check_repeats(repeats) -> int:

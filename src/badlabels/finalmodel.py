@@ -12,7 +12,10 @@ needs to refuse input the model cannot read:
   when every training sequence had the same length (a model that only ever saw 12-mers says
   nothing reliable about 10-mers);
 - the architecture, the training method, the training data's fingerprint, the validation
-  metrics (on the noisy validation split) and the badlabels version.
+  metrics (on the noisy validation split) and the badlabels version;
+- for a wrapper method (``forward``, ``coteaching``, ``cleanlab_filter``, a list of method
+  parameters): ``wrappers``, what was wrapped around the saved model, which is the one the
+  wrapper predicts with (co-teaching's first network).
 
 ``predict_file`` streams a table in chunks (CSV/TSV/text, optionally gzipped, and Parquet;
 FASTA is read whole), checks every sequence against those rules and writes the input rows with
@@ -160,7 +163,7 @@ def train_final(
         progress=progress,
     )
     seconds = time.perf_counter() - t0
-    est = _saveable(est, method)
+    est, wrappers = _saveable(est, method)
     prob_val = est.predict_proba(dataset.sequences[val_idx])[:, 1]
     val_metrics = binary_metrics(y[val_idx], prob_val)
 
@@ -202,29 +205,28 @@ def train_final(
         },
         "badlabels_version": badlabels.__version__,
     }
+    if wrappers:  # what the method wrapped around the saved model (see unwrap_model)
+        metadata["wrappers"] = wrappers
     return est, metadata
 
 
 def _saveable(est, method: str):
-    """The plain registered model that makes ``est``'s predictions.
+    """The plain registered model that makes ``est``'s predictions, and the wrappers around it.
 
     Wrapper methods (forward correction, co-teaching, cleanlab filtering, selection on the
     validation split) predict with the model they trained last, their ``estimator_``; that
-    model is what gets saved.
+    model is what gets saved (:func:`badlabels.models.persist.unwrap_model`).
     """
     from badlabels.models import MODELS
+    from badlabels.models.persist import unwrap_model
 
-    registered = tuple(MODELS.values())
-    seen = 0
-    while not isinstance(est, registered) or type(est) not in registered:
-        inner = getattr(est, "estimator_", None)
-        if inner is None or seen > 5:
-            raise BadInputError(
-                f"method {method!r} gives a {type(est).__name__}, which cannot be saved as one "
-                "model; train with another --method"
-            )
-        est, seen = inner, seen + 1
-    return est
+    inner, wrappers = unwrap_model(est)
+    if type(inner) not in tuple(MODELS.values()):
+        raise BadInputError(
+            f"method {method!r} gives a {type(est).__name__}, which cannot be saved as one "
+            "model; train with another --method"
+        )
+    return inner, wrappers
 
 
 def save_final(estimator, metadata: dict, directory) -> Path:

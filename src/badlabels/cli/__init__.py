@@ -2,7 +2,7 @@
 
 Each command group lives in its own module and registers itself on ``app``.
 User mistakes (:class:`badlabels.errors.BadlabelsError`) become one red line on
-stderr and exit code 2, never a traceback.
+stderr and exit code 2, never a traceback; Ctrl-C becomes one line and exit code 130.
 """
 
 from __future__ import annotations
@@ -10,10 +10,35 @@ from __future__ import annotations
 import sys
 
 import typer
+from typer.core import TyperGroup
 
 from badlabels._internal.console import err_console
 
+INTERRUPTED = "[yellow]interrupted[/]: finished runs are kept."
+"""What Ctrl-C prints (one line on stderr; exit code 130)."""
+
+
+class _Interrupted(Exception):
+    """Ctrl-C inside a command, carried past Typer/click's own handling to :func:`main`.
+
+    Typer (0.29 here) turns a KeyboardInterrupt into a silent ``Exit(130)``, older Typer and
+    click into ``Abort`` ("Aborted!", exit 1), with ``standalone_mode=False`` too; neither lets
+    :func:`main` print its own line. An exception they do not know passes through untouched.
+    """
+
+
+class _Group(TyperGroup):
+    """The command group; re-raises Ctrl-C in a command as :class:`_Interrupted`."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise _Interrupted() from None
+
+
 app = typer.Typer(
+    cls=_Group,
     name="badlabels",
     help="Build good sequence-to-function models from bad (noisy) assay labels, and prove how good they are.",
     no_args_is_help=True,
@@ -45,6 +70,6 @@ def main(argv: list[str] | None = None) -> None:
         # escape: messages may hold brackets ("pip install 'badlabels[ray]'", "[0, 1]")
         err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
-    except KeyboardInterrupt:
-        err_console.print("[yellow]interrupted[/]: finished runs are kept.")
+    except (_Interrupted, KeyboardInterrupt):
+        err_console.print(INTERRUPTED, highlight=False)
         sys.exit(130)

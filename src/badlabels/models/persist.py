@@ -11,6 +11,12 @@
 
 ``model.safetensors`` holds the network's state dict (or, for logistic regression,
 ``coef`` and ``intercept``).
+
+A fitted training-method wrapper (``forward``, ``coteaching``, ``cleanlab_filter``, selection
+on the validation split; :mod:`badlabels.training.wrappers`) is saved as the registered model
+it predicts with (its ``estimator_``); ``metadata["wrappers"]`` then describes the wrapper(s),
+outermost first, and ``metadata["method"]`` defaults to the outermost one's method.
+``load_model`` gives back that plain model, whose ``predict_proba`` equals the wrapper's.
 """
 
 from __future__ import annotations
@@ -63,6 +69,35 @@ def _registry() -> dict[str, type]:
     return MODELS
 
 
+def unwrap_model(model) -> tuple[object, list[dict]]:
+    """The model that makes ``model``'s predictions, and the wrappers around it.
+
+    Returns
+    -------
+    estimator
+        ``model`` itself unless it is a badlabels training-method wrapper; then its fitted
+        ``estimator_`` (followed through nested wrappers).
+    wrappers : list of dict
+        Per wrapper, outermost first: ``class``, ``method``, ``saved`` and what it adds
+        (e.g. co-teaching's ``forget_rate`` and a ``note`` that its second network is not
+        saved). Empty for a plain model.
+
+    Raises
+    ------
+    BadInputError
+        An unfitted wrapper.
+    """
+    from badlabels.training.wrappers import _Wrapper
+
+    wrappers: list[dict] = []
+    while isinstance(model, _Wrapper):
+        if getattr(model, "estimator_", None) is None:
+            raise BadInputError(f"cannot save an unfitted {type(model).__name__}; fit it first")
+        wrappers.append(model._saved_info())
+        model = model.estimator_
+    return model, wrappers
+
+
 def save_model(model, directory, metadata: dict | None = None) -> Path:
     """Write a fitted estimator to ``directory`` (created if missing).
 
@@ -70,7 +105,9 @@ def save_model(model, directory, metadata: dict | None = None) -> Path:
     ----------
     model : estimator
         A fitted badlabels estimator (``LSTMClassifier``, ``LogisticRegressionClassifier``
-        or another registered in ``badlabels.models.MODELS``).
+        or another registered in ``badlabels.models.MODELS``), or a fitted training-method
+        wrapper: then the model it predicts with is saved (see :func:`unwrap_model`) and
+        the wrapper is recorded in the metadata.
     directory : str or Path
     metadata : dict, optional
         JSON-able extras stored under ``"metadata"`` (e.g. dataset fingerprint, noise).
@@ -86,6 +123,7 @@ def save_model(model, directory, metadata: dict | None = None) -> Path:
         Metadata that cannot be written as JSON.
     """
     directory = Path(directory)
+    model, wrappers = unwrap_model(model)
     names = {cls: name for name, cls in _registry().items()}
     if type(model) not in names:
         raise BadInputError(f"cannot save a {type(model).__name__}: not a badlabels model")
@@ -98,6 +136,9 @@ def save_model(model, directory, metadata: dict | None = None) -> Path:
             continue  # not JSON-able (e.g. a RandomState): the default is used on load
     try:
         meta = _jsonable(metadata or {})
+        if wrappers:
+            meta.setdefault("method", wrappers[0]["method"])
+            meta["wrappers"] = _jsonable(wrappers)
     except TypeError as exc:
         raise BadInputError(f"metadata cannot be saved as JSON: {exc}") from None
     config = {
@@ -226,4 +267,4 @@ def load_model(directory, device: str | None = None):
     return model
 
 
-__all__ = ["CONFIG_FILE", "WEIGHTS_FILE", "load_model", "save_model"]
+__all__ = ["CONFIG_FILE", "WEIGHTS_FILE", "load_model", "save_model", "unwrap_model"]

@@ -92,7 +92,12 @@ class CoTeachingClassifier(_Wrapper):
     estimator_ : fitted model (the first network, as a normal badlabels estimator)
     history_ : list of dict
         Per epoch also ``forget_rate`` (the share dropped that epoch).
+
+    Saving: :func:`badlabels.models.save_model` saves ``estimator_`` (the first network,
+    which makes every prediction) and notes in the metadata that the second is not saved.
     """
+
+    _method_name = "coteaching"
 
     def __init__(
         self,
@@ -113,6 +118,14 @@ class CoTeachingClassifier(_Wrapper):
         self.n_folds = n_folds
         self.estimator = estimator
         self.noise_rate_hint = noise_rate_hint
+
+    def _saved_info(self) -> dict:
+        return {
+            **super()._saved_info(),
+            "forget_rate": self.forget_rate_,
+            "note": "co-teaching trains two networks and predicts with the first; only the "
+            "first is saved (the second only picked the other's training samples)",
+        }
 
     # --- parameters ---------------------------------------------------------------------
     def _resolve_forget_rate(self, seqs, labels, params: dict) -> float:

@@ -24,8 +24,9 @@ Contents
     the noisy validation labels.
 
 Every wrapper exposes the fitted model it predicts with as ``estimator_`` (a registered
-badlabels model: save that one with :func:`badlabels.models.save_model`), and copies its
-``epochs_run_``, ``best_epoch_``, ``history_``, ``alphabet_`` and ``max_len_``.
+badlabels model), and copies its ``epochs_run_``, ``best_epoch_``, ``history_``, ``alphabet_``
+and ``max_len_``. :func:`badlabels.models.save_model` given a fitted wrapper saves that
+``estimator_`` and records the wrapper (class, method) in the metadata.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from badlabels._internal.folds import out_of_fold
 from badlabels.errors import BadInputError
 from badlabels.models import make_model
 from badlabels.models.base import (
@@ -113,6 +115,10 @@ def out_of_fold_proba(
 ) -> np.ndarray:
     """Out-of-fold ``predict_proba`` over ``X`` with stratified, shuffled folds.
 
+    The fold loop is :func:`badlabels._internal.folds.out_of_fold`, shared with
+    :func:`badlabels.audit.out_of_fold_proba` (which builds models by name, repeats the
+    folds and records each fold); this one takes an estimator factory and an ``eval_set``.
+
     Parameters
     ----------
     make_estimator : callable
@@ -132,23 +138,21 @@ def out_of_fold_proba(
     -------
     ndarray of float64, shape (n, 2)
     """
-    from sklearn.model_selection import StratifiedKFold
-
     seqs = as_sequences(X)
     labels = as_labels(y, len(seqs))
     n_folds = _check_folds(n_folds, labels)
-    pred = np.zeros((len(seqs), 2), dtype=np.float64)
-    splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed % (2**32))
-    for k, (fit_idx, held_idx) in enumerate(splitter.split(np.zeros(len(labels)), labels)):
+
+    def fit_predict(_repeat, k, fit_idx, held_idx):
         est = make_estimator(k)
 
-        def on_event(event, _k=k, **info):
+        def on_event(event, **info):
             if progress is not None:
-                progress(event, stage="oof", fold=_k + 1, n_folds=n_folds, **info)
+                progress(event, stage="oof", fold=k + 1, n_folds=n_folds, **info)
 
         est.fit(seqs[fit_idx], labels[fit_idx], eval_set=eval_set, progress=on_event)
-        pred[held_idx] = est.predict_proba(seqs[held_idx])
-    return pred
+        return est.predict_proba(seqs[held_idx])
+
+    return out_of_fold(labels, fit_predict, n_folds=n_folds, seed=seed % (2**32))
 
 
 def noise_from_proba(labels, pred_probs, n_folds: int = 0, estimator: str = "") -> NoiseEstimate:
@@ -224,6 +228,22 @@ def estimate_noise(
 # --- shared wrapper plumbing ---------------------------------------------------------------
 class _Wrapper(SequenceClassifier):
     """Predicts with the fitted ``estimator_`` and mirrors its fitted attributes."""
+
+    _method_name = ""
+    """The training method (:data:`badlabels.training.methods.METHODS`) this wrapper runs."""
+
+    def _saved_info(self) -> dict:
+        """What :func:`badlabels.models.save_model` records about this wrapper (JSON-able).
+
+        ``save_model`` saves the fitted ``estimator_`` (what ``predict_proba`` uses) in
+        place of the wrapper.
+        """
+        check_is_fitted(self, "estimator_")
+        return {
+            "class": type(self).__name__,
+            "method": self._method_name,
+            "saved": f"estimator_: the fitted {type(self.estimator_).__name__} it predicts with",
+        }
 
     def _adopt(self, est, t0: float) -> None:
         self.estimator_ = est
@@ -302,6 +322,8 @@ class ForwardCorrectionClassifier(_Wrapper):
     estimator_ : fitted model
     """
 
+    _method_name = "forward"
+
     def __init__(self, model="lstm", model_params=None, matrix=None, n_folds=3, estimator="logreg"):
         self.model = model
         self.model_params = model_params
@@ -335,6 +357,9 @@ class ForwardCorrectionClassifier(_Wrapper):
         self._adopt(model, t0)
         return self
 
+    def _saved_info(self) -> dict:
+        return {**super()._saved_info(), "matrix": self.matrix_}
+
 
 # --- cleanlab filter ---------------------------------------------------------------------
 class CleanlabFilterClassifier(_Wrapper):
@@ -366,6 +391,8 @@ class CleanlabFilterClassifier(_Wrapper):
     oof_proba_ : ndarray, shape (n, 2)
     estimator_ : fitted model
     """
+
+    _method_name = "cleanlab_filter"
 
     def __init__(
         self,
@@ -433,6 +460,10 @@ class CleanlabFilterClassifier(_Wrapper):
         self._adopt(model, t0)
         return self
 
+    def _saved_info(self) -> dict:
+        info = super()._saved_info()
+        return {**info, "n_dropped": self.n_dropped_, "filter_skipped": self.filter_skipped_}
+
 
 # --- hyper-parameter selection on the noisy validation split ------------------------------
 class SelectOnValidation(_Wrapper):
@@ -459,6 +490,8 @@ class SelectOnValidation(_Wrapper):
     best_index_ : int
     estimator_ : the winning fitted estimator
     """
+
+    _method_name = "select_on_validation"
 
     def __init__(self, candidates=(), labels=None, validation_fraction=0.1, random_state=0):
         self.candidates = candidates
@@ -511,6 +544,9 @@ class SelectOnValidation(_Wrapper):
         self.best_label_ = names[best]
         self._adopt(fitted, t0)
         return self
+
+    def _saved_info(self) -> dict:
+        return {**super()._saved_info(), "selected": self.best_label_, "scores": self.scores_}
 
 
 __all__ = [

@@ -1,0 +1,65 @@
+"""The one out-of-fold loop: stratified, shuffled folds, each held-out part predicted by a model
+that never saw it.
+
+Used by :func:`badlabels.audit.out_of_fold_proba` (model/method names, repeats, per-fold
+records) and :func:`badlabels.training.wrappers.out_of_fold_proba` (an estimator factory and
+an ``eval_set``, for the noise estimate and ``cleanlab_filter``). Both check their own
+arguments; this module imports nothing from badlabels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+
+def stratified_folds(
+    y: np.ndarray, n_folds: int, seed: int, repeats: int = 1
+) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
+    """``(repeat, fold, train_idx, held_idx)``, 0-based.
+
+    Repeat ``r`` cuts ``n_folds`` stratified folds shuffled with ``random_state=seed + r``
+    (:class:`sklearn.model_selection.StratifiedKFold`).
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    for r in range(repeats):
+        splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed + r)
+        for k, (train_idx, held_idx) in enumerate(splitter.split(np.zeros(len(y)), y)):
+            yield r, k, train_idx, held_idx
+
+
+def out_of_fold(
+    y: np.ndarray,
+    fit_predict: Callable[[int, int, np.ndarray, np.ndarray], np.ndarray],
+    *,
+    n_folds: int,
+    seed: int,
+    repeats: int = 1,
+) -> np.ndarray:
+    """Out-of-fold class probabilities, averaged over ``repeats``.
+
+    Parameters
+    ----------
+    y : ndarray of {0, 1}, shape (n,)
+        Labels the folds are stratified on.
+    fit_predict : callable
+        ``fit_predict(repeat, fold, train_idx, held_idx)``: fit a fresh model on
+        ``train_idx`` and return its probabilities for ``held_idx``, shape
+        ``(len(held_idx), 2)``.
+    n_folds, seed, repeats : int
+        See :func:`stratified_folds`.
+
+    Returns
+    -------
+    ndarray of float64, shape (n, 2)
+        Each row is held out once per repeat; the mean of its ``repeats`` predictions.
+    """
+    total = np.zeros((len(y), 2), dtype=np.float64)
+    for r, k, train_idx, held_idx in stratified_folds(y, n_folds, seed, repeats):
+        total[held_idx] += fit_predict(r, k, train_idx, held_idx)
+    return total / repeats
+
+
+__all__ = ["out_of_fold", "stratified_folds"]
