@@ -109,6 +109,9 @@ def _reading(df: pd.DataFrame) -> list[str]:
 # Noise levels where the noisy validation loss is nearly flat but the labels still carry signal.
 _FLAT_VAL_RATES = (0.35, 0.5)
 _EARLY_EPOCH = 3
+# peptide12: from 50,000 sequences (40,000 training labels) every seed's 45 % model kept about
+# 90 % of the clean one; at 20,000 it ranged from 81 to 93 % (docs/high-noise.md).
+_DATA_LIMITED_N_TRAIN = 40_000
 
 
 def _early_stop_caution(df: pd.DataFrame) -> list[str]:
@@ -130,11 +133,18 @@ def _early_stop_caution(df: pd.DataFrame) -> list[str]:
         .sort_values(["model", "noise_rate", "seed"])
         .itertuples(index=False)
     )
-    return [
-        "",
+    text = (
         f"**Caution:** early stopping kept one of the first {_EARLY_EPOCH} epochs in "
         f"{len(early)} high-noise run(s): {cells}. At these noise levels the noisy validation "
         "loss is nearly flat, so which epoch is kept is partly chance and a single seed can "
         "land far below the model's best epoch. Compare several seeds (`--seeds 0,1,2`); "
-        "docs/high-noise.md shows every epoch of such runs.",
-    ]
+        "docs/high-noise.md shows every epoch of such runs."
+    )
+    n_train = pd.to_numeric(early["n_train"], errors="coerce").min() if "n_train" in early else None
+    if n_train is not None and n_train < _DATA_LIMITED_N_TRAIN:  # NaN compares False
+        text += (
+            f" With {int(n_train):,} training labels the result is also data-limited: on the "
+            "built-in peptide12 landscape the 45% model kept about 90% of the clean one for "
+            "every seed only from 50,000 sequences (40,000 training labels) on."
+        )
+    return ["", text]
