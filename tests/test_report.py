@@ -188,3 +188,23 @@ def test_report_frame_matches_results_csv_columns(report_dir):
     text = (report_dir / "report.html").read_text()
     for col in ("noisy_test_auroc", "corrected_test_auroc", "realized_flip_rate"):
         assert f"<th>{col}</th>" in text and col in df.columns
+
+
+def test_curve_with_many_series_puts_the_legend_beside_the_axes(tmp_path):
+    import warnings
+
+    import matplotlib.image as mpimg
+
+    from badlabels.report.figures import plot_curve
+
+    rows = [
+        dict(model=f"m{i}", method="bce", batch_size=500, noise_rate=r, noise_type="symmetric",
+             seed=0, auroc=0.9 - 0.3 * r)
+        for i in range(30) for r in (0.0, 0.45)
+    ]  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # tight_layout's "not applied" warning was the symptom
+        few = plot_curve(pd.DataFrame(rows[:4]), tmp_path / "few.png")
+        many = plot_curve(pd.DataFrame(rows), tmp_path / "many.png")
+    # the legend's columns widen the figure instead of covering the curves
+    assert mpimg.imread(many).shape[1] > mpimg.imread(few).shape[1] * 1.3

@@ -76,12 +76,30 @@ def plot_curve(
     ax.set_ylabel(f"{metric.upper()} on clean test labels")
     ax.set_title(title or "Resilience to label noise")
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower left", fontsize=8, frameon=False)
-    fig.tight_layout()
+    _place_legend(fig, ax)
     fig.savefig(path)
     fig.savefig(path.with_suffix(".svg"))
     plt.close(fig)
     return path
+
+
+_LEGEND_INSIDE = 8  # more curves than this: the legend goes beside the axes
+_LEGEND_ROWS = 16
+
+
+def _place_legend(fig, ax) -> None:
+    """Legend inside the axes for a few curves; beside them, in columns, for many."""
+    n = len(ax.get_legend_handles_labels()[0])
+    if n <= _LEGEND_INSIDE:
+        ax.legend(loc="lower left", fontsize=8, frameon=False)
+        fig.tight_layout()
+        return
+    ncol = -(-n // _LEGEND_ROWS)
+    rows = -(-n // ncol)
+    width, height = fig.get_size_inches()
+    fig.set_size_inches(width + 1.9 * ncol, max(height, 0.2 * rows + 1.0))
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False, ncol=ncol)
+    fig.set_layout_engine("constrained")
 
 
 def _series_keys(df: pd.DataFrame) -> list[str]:
