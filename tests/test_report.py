@@ -208,3 +208,47 @@ def test_curve_with_many_series_puts_the_legend_beside_the_axes(tmp_path):
         many = plot_curve(pd.DataFrame(rows), tmp_path / "many.png")
     # the legend's columns widen the figure instead of covering the curves
     assert mpimg.imread(many).shape[1] > mpimg.imread(few).shape[1] * 1.3
+
+
+@pytest.mark.parametrize("plot", ["plot_curve_panels", "plot_noisy_vs_clean", "plot_batch_effect"])
+def test_panel_figures_share_one_legend_outside_the_panels(plot, tmp_path, monkeypatch):
+    import warnings
+
+    from badlabels.report import figures
+
+    rows = [
+        dict(model=model, method=method, batch_size=batch, noise_rate=r, noise_type="symmetric",
+             seed=seed, auroc=0.9 - 0.3 * r, noisy_test_auroc=0.9 - 0.7 * r)
+        for model, methods in (("lstm", [f"m{i}" for i in range(10)]), ("cnn", ["m7"]))
+        for method in methods for batch in (64, 256) for seed in (0, 1) for r in (0.0, 0.45)
+    ]  # fmt: skip
+    kept = {}
+    real_save = figures._save
+
+    def keep(fig, path):
+        fig.canvas.draw()
+        kept["fig"] = fig
+        kept["legend_box"] = fig.legends[0].get_window_extent() if fig.legends else None
+        kept["axes_boxes"] = [
+            ax.get_window_extent().frozen() for ax in fig.axes if ax.get_visible()
+        ]
+        return real_save(fig, path)
+
+    monkeypatch.setattr(figures, "_save", keep)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        getattr(figures, plot)(pd.DataFrame(rows), tmp_path / "fig.png")
+    fig = kept["fig"]
+    assert all(ax.get_legend() is None for ax in fig.axes)  # no legend inside a panel
+    assert len(fig.legends) == 1
+    assert not any(kept["legend_box"].overlaps(box) for box in kept["axes_boxes"])
+    if plot == "plot_curve_panels":  # the same series has the same colour in every panel
+        colors = {}
+        for ax in fig.axes:
+            for line in ax.get_lines():
+                colors.setdefault(line.get_label(), set()).add(
+                    line.get_color()
+                    if isinstance(line.get_color(), str)
+                    else tuple(line.get_color())
+                )
+        assert all(len(c) == 1 for c in colors.values())

@@ -139,8 +139,31 @@ def _band(ax, x, mean, sd, **kw):
     return line
 
 
+def _shared_legend(fig, axes, order: list[str] | None = None) -> None:
+    """One legend for all panels, beside them: panels repeat the same series, and a legend
+    drawn inside each panel covers curves once there are more than a few. Series come in
+    ``order`` (else first seen), reference lines (chance, ceiling) last."""
+    found: dict[str, object] = {}
+    for ax in axes:
+        for h, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            found.setdefault(label, h)
+    if not found:
+        return
+    rank = {label: i for i, label in enumerate(order or [])}
+    reference = ("chance", "ceiling")
+    labels = sorted(found, key=lambda lb: (lb.startswith(reference), rank.get(lb, len(rank))))
+    handles = {label: found[label] for label in labels}
+    ncol = -(-len(handles) // _LEGEND_ROWS)
+    width, height = fig.get_size_inches()
+    fig.set_size_inches(width + 1.9 * ncol, max(height, 0.2 * -(-len(handles) // ncol) + 1.0))
+    fig.set_layout_engine("constrained")
+    fig.legend(list(handles.values()), list(handles), loc="outside right upper", fontsize=7,
+               frameon=False, ncol=ncol)  # fmt: skip
+
+
 def _save(fig, path: Path) -> Path:
-    fig.tight_layout()
+    if fig.get_layout_engine() is None:
+        fig.tight_layout()
     fig.savefig(path)
     fig.savefig(path.with_suffix(".svg"))
     plt.close(fig)
@@ -160,16 +183,25 @@ def plot_curve_panels(
     fig, axes = _panels(max(1, len(models)))
     noise_type = str(df["noise_type"].iloc[0]) if len(df) else "symmetric"
     multi_batch = len(df) and df["batch_size"].nunique() > 1
+    keys = ["method"] + (["batch_size"] if multi_batch else [])
+    # one colour per series in every panel, since the panels share one legend
+    names = [_series_name(keys, n) for n, _ in df.groupby(keys, sort=True)] if len(df) else []
+    cmap = plt.get_cmap("tab10" if len(names) <= 10 else "tab20")
+    colors = {n: cmap(i % cmap.N) for i, n in enumerate(names)}
     for ax, model in zip(axes, models or [None], strict=True):
         sub = df[df["model"] == model] if model is not None else df.iloc[:0]
-        keys = ["method"] + (["batch_size"] if multi_batch else [])
         for name, part in sub.groupby(keys, sort=True):
-            t = curve_table(part, metric).groupby("noise_rate", as_index=False)[["mean", "std"]].mean()
-            _band(ax, t["noise_rate"], t["mean"], t["std"], marker="o", ms=3,
-                  label=_series_name(keys, name))  # fmt: skip
+            t = (
+                curve_table(part, metric)
+                .groupby("noise_rate", as_index=False)[["mean", "std"]]
+                .mean()
+            )
+            label = _series_name(keys, name)
+            _band(ax, t["noise_rate"], t["mean"], t["std"], marker="o", ms=3, label=label,
+                  color=colors[label])  # fmt: skip
         ax.axhline(0.5, color="0.35", lw=1, ls="--", label="chance (0.5)")
         if ceiling is not None and np.isfinite(ceiling):
-            ax.axhline(ceiling, color="tab:green", lw=1, ls="-.", label=f"ceiling ({ceiling:.3f})")
+            ax.axhline(ceiling, color="k", lw=1, ls="-.", label=f"ceiling ({ceiling:.3f})")
         if noise_type == "read_depth":
             ax.set_xscale("log")
             ax.invert_xaxis()
@@ -177,7 +209,7 @@ def plot_curve_panels(
         ax.set_xlabel(NOISE_AXIS.get(noise_type, "noise level"))
         ax.set_ylabel(f"clean-test {metric.upper()}")
         ax.grid(alpha=0.3)
-        ax.legend(loc="lower left", fontsize=7, frameon=False)
+    _shared_legend(fig, axes, order=names)
     return _save(fig, path)
 
 
@@ -213,11 +245,11 @@ def plot_noisy_vs_clean(df: pd.DataFrame, path: str | Path) -> Path:
         ax.set_xlabel(NOISE_AXIS.get(noise_type, "noise level"))
         ax.set_ylabel("test AUROC")
         ax.grid(alpha=0.3)
-        ax.legend(loc="lower left", fontsize=7, frameon=False)
     if not groups:
         axes[0].set_title("no runs")
     lo, hi = axes[0].get_ylim()  # shared: sd bands must not stretch the axis past [0, 1]
     axes[0].set_ylim(max(lo, 0.0), min(hi, 1.02))
+    _shared_legend(fig, axes)
     return _save(fig, path)
 
 
@@ -251,7 +283,7 @@ def plot_batch_effect(df: pd.DataFrame, path: str | Path, *, metric: str = "auro
         ax.set_xlabel("batch size")
         ax.set_ylabel(f"clean-test {metric.upper()}")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, frameon=False, ncol=2)
     if not groups:
         axes[0].set_title("no neural models in the grid")
+    _shared_legend(fig, axes)
     return _save(fig, path)
