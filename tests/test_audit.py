@@ -324,3 +324,54 @@ def test_cli_audit_errors(tmp_path, capsys, corrupted_csv, extra, needles):
     args += [x for e in extra for x in (["--data", str(corrupted_csv)] if e == "DATA" else [e])]
     code, _, err = run_cli(args, capsys)
     one_line_error(code, err, *needles)
+
+
+def test_stacked_folds_are_the_plain_folds(noisy, monkeypatch):
+    """engine="stacked" trains every fold of every repeat at once; each fold model keeps the
+    plain one's seed, inner validation split, batches and early stopping (float32: equal to
+    rounding)."""
+    monkeypatch.setenv("BADLABELS_PRECISION", "fp32")
+    ds, noise = noisy
+    seqs, y = ds.sequences[:240], noise.labels[:240]
+    params = {"hidden_sizes": (8,), "max_epochs": 3, "patience": 1, "batch_size": 64,
+              "device": "cpu"}  # fmt: skip
+    runs = {}
+    for engine in ("plain", "stacked"):
+        seen = []
+        probs, folds = out_of_fold_proba(
+            seqs, y, model="lstm", model_params=params, n_folds=3, repeats=2, seed=2,
+            engine=engine, progress=lambda event, _s=seen, **info: _s.append((event, info)),
+        )  # fmt: skip
+        runs[engine] = probs, folds, seen
+    (p_plain, f_plain, _), (p_stacked, f_stacked, seen) = runs["plain"], runs["stacked"]
+    np.testing.assert_allclose(p_stacked, p_plain, atol=1e-5)
+    keys = ("repeat", "fold", "n_train", "n_heldout", "epochs_run", "best_epoch")
+    assert [[f[k] for k in keys] for f in f_stacked] == [[f[k] for k in keys] for f in f_plain]
+    assert {f["engine"] for f in f_plain} == {"plain"}
+    assert {f["engine"] for f in f_stacked} == {"stacked"}
+    events = [e for e, _ in seen]
+    assert events[:6] == ["fold_start"] * 6 and events.count("fold_end") == 6
+    assert all(i["stacked"] == 6 for e, i in seen if e in ("fold_start", "fold_end"))
+    # a model that cannot stack (logistic regression) runs plain whatever the engine
+    _, folds = out_of_fold_proba(seqs, y, model="logreg", n_folds=3, engine="stacked")
+    assert {f["engine"] for f in folds} == {"plain"}
+
+
+def test_cli_audit_stacked_with_progress_bars_and_a_bad_engine(tmp_path, capsys):
+    out = tmp_path / "aud"
+    code, stdout, err = run_cli(
+        ["audit", "--dataset", "peptide12", "--n-sequences", "300", "--folds", "2",
+         "--repeats", "2", "--epochs", "2", "--n-boot", "20", "--device", "cpu",
+         "--out", str(out)],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    assert "flagged" in stdout and "Traceback" not in err
+    noise = json.loads((out / "noise.json").read_text())
+    assert noise["settings"]["engine"] == "stacked"
+    code, _, err = run_cli(
+        ["audit", "--dataset", "peptide12", "--n-sequences", "300", "--engine", "magic",
+         "--out", str(tmp_path / "bad"), "-q"],
+        capsys,
+    )  # fmt: skip
+    one_line_error(code, err, "magic", "plain")

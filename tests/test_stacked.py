@@ -524,3 +524,60 @@ def test_benchmark_runs(tmp_path):
     assert "s/epoch/model" in proc.stdout and "engine-auto" in proc.stdout
     data = json.loads(out.read_text())
     assert [r["phase"] for r in data["results"]] == ["plain", "engine-auto", "engine-bf16"]
+
+
+def test_models_on_their_own_rows_train_like_the_plain_trainer_on_those_rows():
+    """rows / val_rows (the audit's folds): model k == the plain trainer on its own subset,
+    including two models with the same seed (each keeps its own batch order)."""
+    from badlabels.training.stacked import predict_stacked_rows
+
+    tokens, y = toy(1300, seed=4)
+    rng = np.random.default_rng(0)
+    order = rng.permutation(len(tokens))
+    parts = np.array_split(order, 4)
+    train_rows = [np.sort(np.concatenate(parts[:k] + parts[k + 1 :]))[:900] for k in range(3)]
+    val_rows = [np.sort(parts[k])[:200] for k in range(3)]
+    seeds = [7, 8, 7]
+    kw = dict(batch_size=200, max_epochs=5, patience=1)
+    y_all = torch.as_tensor(np.stack([y] * 3), dtype=torch.float32)
+    t = torch.as_tensor(tokens)
+    res = fit_stacked(
+        t, None, y_all, seeds=seeds, hidden_sizes=HID, precision="fp32", val_tokens=t,
+        val_y=y_all, rows=[torch.as_tensor(r) for r in train_rows],
+        val_rows=[torch.as_tensor(r) for r in val_rows], **kw,
+    )  # fmt: skip
+    got = predict_stacked_rows(res.module, t, None, [torch.as_tensor(r) for r in val_rows])
+    for k in range(3):
+        tr, va = train_rows[k], val_rows[k]
+        ref_logits, ref = _plain_fit(tokens[tr], y[tr], tokens[va], y[va], seed=seeds[k], **kw)
+        torch.testing.assert_close(got[k], ref_logits, atol=2e-4, rtol=1e-3)
+        assert res.epochs_run[k] == ref.epochs_run and res.best_epoch[k] == ref.best_epoch
+        for a, b in zip(res.history[k], ref.history, strict=True):
+            assert a["val_loss"] == pytest.approx(b["val_loss"], abs=1e-5)
+            assert a["train_loss"] == pytest.approx(b["train_loss"], abs=1e-5)
+
+
+def test_rows_of_different_sizes_and_the_done_events():
+    """Unequal subsets: the shorter one's last batch is topped up (its losses stay its own
+    rows' losses on validation); every model reports model_done once."""
+    tokens, y = toy(700, seed=5)
+    t = torch.as_tensor(tokens)
+    y2 = torch.as_tensor(np.stack([y, y]), dtype=torch.float32)
+    rows = [torch.arange(0, 500), torch.arange(0, 480)]
+    val_rows = [torch.arange(500, 700), torch.arange(520, 700)]
+    events = []
+    res = fit_stacked(t, None, y2, seeds=[1, 2], hidden_sizes=HID, precision="fp32",
+                      val_tokens=t, val_y=y2, rows=rows, val_rows=val_rows, batch_size=100,
+                      max_epochs=3, patience=None,
+                      progress=lambda ev, **info: events.append((ev, info)))  # fmt: skip
+    done = [info["model"] for ev, info in events if ev == "model_done"]
+    assert sorted(done) == [0, 1] and res.epochs_run == [3, 3]
+    # validation loss of model 1 (its kept weights: the best epoch's) is over exactly its rows
+    logits = predict_stacked(res.module, t[520:700])[1]
+    want = F.binary_cross_entropy_with_logits(logits, y2[1, 520:700]).item()
+    assert res.history[1][res.best_epoch[1] - 1]["val_loss"] == pytest.approx(want, abs=1e-6)
+    with pytest.raises(ValueError, match="rows"):
+        fit_stacked(t, None, y2, seeds=[1, 2], hidden_sizes=HID, rows=[torch.arange(5)])
+    with pytest.raises(ValueError, match="outside"):
+        fit_stacked(t, None, y2, seeds=[1, 2], hidden_sizes=HID,
+                    rows=[torch.arange(5), torch.arange(698, 702)])  # fmt: skip

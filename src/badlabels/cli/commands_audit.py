@@ -57,16 +57,23 @@ class FoldProgress:
             if self.folds is None:
                 self.folds = p.add_task("folds", total=info["n_folds"] * repeats, info="")
                 self.epochs = p.add_task("epochs", total=1, info="")
+            if info.get("stacked"):  # every fold of the unit starts now
+                text = f"{info['stacked']} fold models at once, training on {info['n_train']:,} each"
+                if p.tasks[self.folds].fields.get("info") != text:
+                    p.update(self.folds, info=text)
+                    p.reset(self.epochs, total=1, info="")
+                return
             where = f"repeat {info.get('repeat', 1)}/{repeats}, " if repeats > 1 else ""
             p.update(self.folds, info=f"{where}fold {info['fold']}: training on {info['n_train']:,}")
             p.reset(self.epochs, total=1, info="")
         elif event == "epoch" and self.epochs is not None:
             val = info.get("val_loss")
-            txt = f"val loss {val:.4f}" if isinstance(val, float) else ""
+            txt = f"val loss {val:.4f}" if isinstance(val, float) and not info.get("stacked") else ""
             p.update(self.epochs, completed=info.get("epoch", 0), total=info.get("max_epochs"), info=txt)
         elif event == "fold_end" and self.folds is not None:
             p.advance(self.folds)
-            p.update(self.epochs, completed=p.tasks[self.epochs].total)
+            if not info.get("stacked"):
+                p.update(self.epochs, completed=p.tasks[self.epochs].total)
 
 
 def _command() -> str:
@@ -112,6 +119,7 @@ def audit(
     seed: Annotated[int, typer.Option("--seed", help="Seed of the folds, the models and the bootstrap.", rich_help_panel="Training")] = 0,
     device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.", rich_help_panel="Training")] = "auto",
     threads: Annotated[int | None, typer.Option("--threads", help="Torch CPU threads.", rich_help_panel="Training")] = None,
+    engine: Annotated[str, typer.Option("--engine", help="auto, plain or stacked: auto and stacked train the LSTM's fold models together as one batched computation (about 2x faster on 2 CPU cores, far more on a GPU); plain trains them one after another. Other models always run plain.", rich_help_panel="Training")] = "auto",
     noise_estimator: Annotated[str, typer.Option("--noise-estimator", help="How the noise matrix is estimated: anchor (anchor points of the out-of-fold probabilities) or cleanlab (its confident joint). cleanlab's estimate is reported either way.", rich_help_panel="cleanlab")] = "anchor",
     filter_by: Annotated[str, typer.Option("--filter-by", help="cleanlab's flagging rule: prune_by_noise_rate, prune_by_class, both, confident_learning, predicted_neq_given.", rich_help_panel="cleanlab")] = "prune_by_noise_rate",
     n_boot: Annotated[int, typer.Option("--n-boot", help="Bootstrap resamples for the corrected AUROC/accuracy interval.", rich_help_panel="cleanlab")] = 200,
@@ -157,6 +165,7 @@ def audit(
             truth=truth,
             n_boot=n_boot,
             progress=bar,
+            engine=engine,
         )
     files = write_audit(
         result, out, mapping=mapping, truth_col=truth_col, data_name=ds.name, command=_command()

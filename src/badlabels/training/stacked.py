@@ -722,6 +722,72 @@ def predict_stacked(
     return torch.cat(out, dim=1)
 
 
+def predict_stacked_rows(
+    module: StackedLSTM,
+    tokens: torch.Tensor,
+    lengths: torch.Tensor | None,
+    rows: Sequence[torch.Tensor],
+) -> list[torch.Tensor]:
+    """Logits of model ``k`` over its own rows ``tokens[rows[k]]``, for every k.
+
+    Returns a list of K float32 tensors, ``len(rows[k])`` long each, on the device.
+    """
+    width = max((len(r) for r in rows), default=0)
+    index = torch.stack([_top_up(r, width) for r in rows]) if width else None
+    out = []
+    step = eval_rows(module.k, module.hidden_sizes, tokens.device)
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            for start in range(0, width, step):
+                idx = index[:, start : start + step]  # (K, B)
+                out.append(module(tokens[idx], None if lengths is None else lengths[idx]).float())
+    finally:
+        module.train(was_training)
+    if not out:
+        return [torch.empty(0, device=tokens.device) for _ in rows]
+    logits = torch.cat(out, dim=1)
+    return [logits[k, : len(r)] for k, r in enumerate(rows)]
+
+
+def _top_up(index: torch.Tensor, width: int) -> torch.Tensor:
+    """``index`` made ``width`` long by repeating its start (no-op when it is that long)."""
+    if len(index) >= width:
+        return index
+    reps = -(-width // max(len(index), 1))
+    return index.repeat(reps)[:width]
+
+
+def _check_rows(rows, k: int, n: int, what: str) -> list[torch.Tensor] | None:
+    if rows is None:
+        return None
+    rows = list(rows)
+    if len(rows) != k:
+        raise ValueError(f"{what}: got {len(rows)} index tensors for {k} models")
+    for j, r in enumerate(rows):
+        if r.dim() != 1 or len(r) == 0:
+            raise ValueError(f"{what}[{j}] must be a non-empty 1-D index tensor")
+        if int(r.min()) < 0 or int(r.max()) >= n:
+            raise ValueError(f"{what}[{j}] indexes outside the {n} rows")
+    return rows
+
+
+def _loss_on_rows(module, loss_fn, tokens, lengths, y, rows) -> list[float]:
+    """Model ``k``'s mean loss over exactly its rows (models grouped by row count)."""
+    logits = predict_stacked_rows(module, tokens, lengths, rows)
+    out = [0.0] * len(rows)
+    by_size: dict[int, list[int]] = {}
+    for k, r in enumerate(rows):
+        by_size.setdefault(len(r), []).append(k)
+    for group in by_size.values():
+        targets = torch.stack([y[k, rows[k]] for k in group])
+        losses = loss_fn.select(group)(torch.stack([logits[k] for k in group]), targets)
+        for k, value in zip(group, losses.tolist(), strict=True):
+            out[k] = value
+    return out
+
+
 def _adam_kwargs(lr: float, weight_decay: float, device: torch.device) -> dict:
     kw: dict = {"lr": float(lr), "weight_decay": float(weight_decay)}
     kw["fused" if device.type == "cuda" else "foreach"] = True
@@ -779,6 +845,8 @@ def fit_stacked(
     patience: int | None = 5,
     precision: str = "auto",
     progress: Callable[..., object] | None = None,
+    rows: Sequence[torch.Tensor] | None = None,
+    val_rows: Sequence[torch.Tensor] | None = None,
 ) -> StackedResult:
     """Train K LSTMs on shared sequences with per-model labels and per-model early stopping.
 
@@ -809,7 +877,17 @@ def fit_stacked(
         See :data:`PRECISIONS`.
     progress : callable, optional
         ``progress("epoch", model=k, epoch=, max_epochs=, train_loss=, val_loss=)`` for
-        every model trained in an epoch.
+        every model trained in an epoch, and ``progress("model_done", model=k,
+        epochs_run=, best_epoch=)`` once model ``k`` has stopped.
+    rows : sequence of K int64 tensors, optional
+        Model ``k`` trains on ``tokens[rows[k]]`` only (e.g. the folds of a
+        cross-validation); default: every model on all ``n`` rows. Its batches are drawn
+        as ``LSTMClassifier(random_state=seeds[k])`` draws them from that subset; where
+        the subsets differ in size, a shorter one's last batch of an epoch is topped up
+        with rows from the start of its epoch, so every model takes the same steps.
+    val_rows : sequence of K int64 tensors, optional
+        Model ``k``'s validation rows in ``val_tokens`` (its loss uses exactly these);
+        default: all of them.
 
     Returns
     -------
@@ -826,6 +904,8 @@ def fit_stacked(
     has_val = val_y is not None and val_tokens is not None and len(val_tokens) > 0
     if has_val and tuple(val_y.shape) != (K, len(val_tokens)):
         raise ValueError("val_y must have shape (K, n_val)")
+    rows = _check_rows(rows, K, n, "rows")
+    val_rows = _check_rows(val_rows, K, len(val_tokens) if has_val else 0, "val_rows")
     losses = list(losses) if losses is not None else [("bce", None)] * K
     if len(losses) != K:
         raise ValueError(f"got {K} label rows but {len(losses)} losses")
@@ -841,11 +921,14 @@ def fit_stacked(
     opt = torch.optim.Adam(list(module.parameters()), **adam_kw)
     loss_fn = StackedLoss(losses)
     seed_keys = [int(s) % (2**32) for s in seeds]
-    gens: dict[int, torch.Generator] = {}
+    if rows is not None:  # models draw from different rows: one generator per model
+        seed_keys = [(j, key) for j, key in enumerate(seed_keys)]
+    gens: dict[object, torch.Generator] = {}
     for key in seed_keys:  # one generator per distinct seed: equal seeds, equal batches
         if key not in gens:
             gens[key] = torch.Generator(device=device)
-            gens[key].manual_seed(key)
+            gens[key].manual_seed(key if rows is None else key[1])
+    n_epoch = n if rows is None else max(len(r) for r in rows)  # rows per model and epoch
 
     kept = [p.detach().clone() for p in module.parameters()]  # per model: weights kept
     best_score = [math.inf] * K
@@ -872,16 +955,19 @@ def fit_stacked(
             t0 = time.perf_counter()
             module.train()
             k_act = len(active)
-            drawn: dict[int, torch.Tensor] = {}
+            drawn: dict[object, torch.Tensor] = {}
             for j in active:
                 if seed_keys[j] not in drawn:
-                    drawn[seed_keys[j]] = torch.randperm(n, generator=gens[seed_keys[j]], device=device)
-            if len(drawn) == 1:
+                    size = n if rows is None else len(rows[j])
+                    drawn[seed_keys[j]] = torch.randperm(size, generator=gens[seed_keys[j]], device=device)
+            if rows is not None:
+                perm = torch.stack([_top_up(rows[j][drawn[seed_keys[j]]], n_epoch) for j in active])
+            elif len(drawn) == 1:
                 perm = next(iter(drawn.values())).unsqueeze(0).expand(k_act, -1)
             else:
                 perm = torch.stack([drawn[seed_keys[j]] for j in active])
             total = torch.zeros(k_act, device=device)
-            for start in range(0, n, bs):
+            for start in range(0, n_epoch, bs):
                 idx = perm[:, start : start + bs]  # (K_act, B)
                 lb = None if lengths is None else lengths[idx]
                 with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_autocast):
@@ -891,9 +977,12 @@ def fit_stacked(
                 per_model.sum().backward()
                 opt.step()
                 total += per_model.detach() * idx.shape[1]
-            train_loss = (total / max(n, 1)).tolist()
+            train_loss = (total / max(n_epoch, 1)).tolist()
             val_loss: list[float | None] = [None] * k_act
-            if has_val:
+            if has_val and val_rows is not None:
+                val_loss = _loss_on_rows(module, loss_fn, val_tokens, val_lengths, val_y_act,
+                                         [val_rows[j] for j in active])  # fmt: skip
+            elif has_val:
                 with torch.no_grad():
                     val_loss = loss_fn(predict_stacked(module, val_tokens, val_lengths), val_y_act).tolist()
             seconds = (time.perf_counter() - t0) / k_act
@@ -917,9 +1006,16 @@ def fit_stacked(
                              train_loss=train_loss[pos], val_loss=vloss)  # fmt: skip
                 if patience is not None and has_val and since_best[j] >= patience:
                     stopped.append(pos)
+                elif epoch == int(max_epochs):
+                    stopped.append(pos)  # reported done below, like the early-stopped ones
             # The weights kept: the best epoch's, or the last ones while nothing was better
             # (no validation data, or every validation loss NaN so far), as the plain trainer.
             keep_weights([p for p in range(k_act) if p in improved or best_epoch[active[p]] == 0])
+            if progress is not None:
+                for pos in stopped:
+                    j = active[pos]
+                    progress("model_done", model=j, epochs_run=epochs_run[j],
+                             best_epoch=best_epoch[j] or epochs_run[j])  # fmt: skip
             if stopped:
                 keep = [p for p in range(k_act) if p not in stopped]
                 if not keep:
@@ -965,4 +1061,5 @@ __all__ = [
     "resolve_precision",
     "init_stacked",
     "predict_stacked",
+    "predict_stacked_rows",
 ]
