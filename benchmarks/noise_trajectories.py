@@ -223,22 +223,17 @@ def oracle(rates, seeds, n: int) -> None:
     How much of the clean-test AUROC the noisy training labels allow when the features are
     known: an upper reference for what a sequence model could learn from them.
     """
-    import numpy as np
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
 
-    import badlabels.data.peptide12 as pep
+    from badlabels.data.peptide12 import latent_parts
     from badlabels.experiment.grid import Cell
     from badlabels.experiment.runner_core import corrupt_part
 
     p = _load("peptide12", n, "")
-    index = {a: i for i, a in enumerate(pep.AMINO_ACIDS)}
-    landscape, mean, sd, *_ = pep._fixed_landscape()
 
     def terms(part):
-        residues = np.array([[index[c] for c in s] for s in part.sequences])
-        z = (pep._components(residues, landscape) - mean[:, None]) / sd[:, None]
-        return z[[1, 2]].T  # hydrophobicity and charge terms
+        return latent_parts(part.sequences)[["hydrophobicity", "charge"]].to_numpy()
 
     x_tr, x_te = terms(p.train), terms(p.test)
     for rate in rates:

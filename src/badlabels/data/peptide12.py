@@ -131,6 +131,40 @@ def _fixed_landscape():
     return landscape, mean, sd, weights, float(z.mean()), float(z.std())
 
 
+LATENT_PARTS = ("site", "hydrophobicity", "charge", "epistasis", "neighbours")
+"""The parts of the latent fitness, in the order :func:`latent_parts` returns them."""
+
+
+def latent_parts(sequences) -> pd.DataFrame:
+    """The standardised parts of the latent fitness of peptide12 sequences.
+
+    Useful to ask what a model has learnt, or to fit a reference model on the landscape's own
+    terms (``benchmarks/noise_trajectories.py --oracle``). The latent fitness is a sigmoid of
+    a weighted sum of these columns.
+
+    Parameters
+    ----------
+    sequences : array-like of str
+        12-mers over the 20 amino acids.
+
+    Returns
+    -------
+    DataFrame
+        One row per sequence, columns :data:`LATENT_PARTS`, each with mean 0 and sd 1 over
+        the fixed reference library.
+    """
+    index = {a: i for i, a in enumerate(AMINO_ACIDS)}
+    try:
+        residues = np.array([[index[c] for c in s] for s in sequences], dtype=np.int64)
+    except KeyError as exc:
+        raise BadInputError(f"peptide12 sequences use the 20 amino acids, not {exc}") from None
+    if residues.ndim != 2 or (len(residues) and residues.shape[1] != LENGTH):
+        raise BadInputError(f"peptide12 sequences are {LENGTH} residues long")
+    landscape, mean, sd, *_ = _fixed_landscape()
+    z = (_components(residues.reshape(-1, LENGTH), landscape) - mean[:, None]) / sd[:, None]
+    return pd.DataFrame(z.T, columns=list(LATENT_PARTS))
+
+
 def latent_fitness(residues: np.ndarray) -> np.ndarray:
     """The noise-free fitness in (0, 1) of residue-index arrays of shape (n, 12)."""
     landscape, mean, sd, weights, z_mean, z_sd = _fixed_landscape()
