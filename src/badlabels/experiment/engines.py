@@ -268,7 +268,7 @@ def run_unit_stacked(
         val_y = val_y.to(dev)
 
     def on_epoch(event, model=None, **info):
-        if progress is not None:
+        if progress is not None and event == "epoch":  # a cell's end is reported with its record
             progress(event, cell=unit[members[model]], **info)
 
     result = fit_stacked(
