@@ -75,7 +75,8 @@ def out_of_fold_stacked(
     dev = resolve_device(device)
     precision = os.environ.get("BADLABELS_PRECISION") or "auto"
 
-    tokens, lengths = encode(seqs, AMINO_ACIDS if alphabet is None else alphabet)
+    alphabet = AMINO_ACIDS if alphabet is None else alphabet
+    tokens, lengths = encode(seqs, alphabet)
     if len(lengths) and lengths.min() == 0:
         raise BadInputError(f"sequence at index {int(np.argmin(lengths))} is empty")
     data = to_device_data(tokens, lengths, device=dev)
@@ -104,7 +105,6 @@ def out_of_fold_stacked(
             else:
                 progress(event, n_folds=n_folds, stacked=len(_where), **_where[model], **info)
 
-        as_rows = [torch.as_tensor(r, device=dev) for r in fit_rows]
         has_val = all(len(r) for r in val_rows)
         result = fit_stacked(
             data.tokens,
@@ -114,9 +114,9 @@ def out_of_fold_stacked(
             val_tokens=data.tokens if has_val else None,
             val_lengths=data.lengths if has_val else None,
             val_y=y_all.unsqueeze(0).expand(len(unit), -1) if has_val else None,
-            rows=as_rows,
+            rows=[torch.as_tensor(r, device=dev) for r in fit_rows],
             val_rows=[torch.as_tensor(r, device=dev) for r in val_rows] if has_val else None,
-            n_tokens=len(AMINO_ACIDS if alphabet is None else alphabet) + 1,
+            n_tokens=len(alphabet) + 1,
             hidden_sizes=hidden,
             losses=[(ests[i].loss, ests[i].loss_params) for i in unit],
             lr=lr,
