@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# One prepared GPU session: the issue-4 throughput benchmark and the GB1 acceptance experiment.
+# One prepared GPU session: the issue-4 throughput benchmark and the GB1 acceptance experiment
+# (AUDIT=1 adds the stacked-vs-plain audit at 20 % flips).
 # Run from the repo root on a CUDA machine whose python3 has torch/numpy/pandas/sklearn/typer/rich.
 # Wheels for anything missing (cleanlab) may lie in .whl/, the GB1 file in .devdata/.
 set -u
@@ -20,3 +21,11 @@ timeout ${T_GB1:-200} python3 -m badlabels experiment --data "$GB1" --seq-col va
   --out "$OUT/gb1" -q --no-report 2>&1 | tail -12 | tee "$OUT/gb1.txt"
 cp "$OUT/gb1/results.csv" "$OUT/gb1_results.csv" 2>/dev/null
 rm -rf "$OUT/gb1"
+if [ -n "${AUDIT:-}" ]; then  # AUDIT=1: the stacked audit (15 fold models at once) vs folds one by one
+  echo "== audit acceptance (issue 5) on cuda, engine stacked then plain, 20 % flips"
+  timeout ${T_AUDIT:-300} python3 benchmarks/audit_acceptance.py \
+    --rates 0.2 --device cuda --out "$OUT/audit_stacked" 2>&1 | tail -3 | tee "$OUT/audit_stacked.txt"
+  timeout ${T_AUDIT:-300} python3 benchmarks/audit_acceptance.py --rates 0.2 --device cuda --engine plain \
+    --out "$OUT/audit_plain" 2>&1 | tail -3 | tee "$OUT/audit_plain.txt"
+  rm -f "$OUT"/audit_*/noisy_*.csv; rm -rf "$OUT"/audit_*/audit_*
+fi
