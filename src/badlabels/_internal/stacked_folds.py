@@ -31,13 +31,10 @@ def stackable(estimators) -> tuple | None:
 
 def _inner_split(train_idx: np.ndarray, est) -> tuple[np.ndarray, np.ndarray]:
     """``(fit rows, validation rows)``: the split ``est.fit`` makes of ``train_idx``."""
-    from badlabels.models.base import seed_from
+    from badlabels.models.base import seed_from, validation_split
 
-    n = len(train_idx)
-    vf = est.validation_fraction or 0.0
-    n_val = max(int(round(vf * n)), 1) if vf > 0 else 0
-    perm = np.random.default_rng(seed_from(est.random_state)).permutation(n)
-    return train_idx[np.sort(perm[n_val:])], train_idx[np.sort(perm[:n_val])]
+    fit, val = validation_split(len(train_idx), est.validation_fraction, seed_from(est.random_state))
+    return train_idx[fit], train_idx[val]
 
 
 def out_of_fold_stacked(

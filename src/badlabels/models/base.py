@@ -129,6 +129,21 @@ def seed_from(random_state) -> int:
     raise BadInputError(f"random_state must be an int or None, got {random_state!r}")
 
 
+def validation_split(n: int, fraction, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(train_idx, val_idx)``, both sorted: the seeded hold-out ``fit`` makes.
+
+    ``round(fraction * n)`` rows (at least one when ``fraction > 0``) go to validation;
+    ``fraction`` of 0 or None holds out nothing. BadInputError if nothing would be left to
+    train on.
+    """
+    vf = fraction or 0.0
+    n_val = max(int(round(vf * n)), 1) if vf > 0 else 0
+    if n_val >= n:
+        raise BadInputError(f"{n} sequence(s) are too few to hold out validation_fraction={vf}")
+    perm = np.random.default_rng(seed).permutation(n)
+    return np.sort(perm[n_val:]), np.sort(perm[:n_val])
+
+
 def proba_from_p1(p1: np.ndarray) -> np.ndarray:
     """Stack P(class 1) of shape (n,) into ``[[1 - p, p], ...]`` of shape (n, 2)."""
     p1 = np.asarray(p1, dtype=np.float64).reshape(-1)
@@ -333,14 +348,7 @@ class NeuralClassifier(SequenceClassifier):
             val_labels = as_labels(y_val, len(val_seqs), both_classes=False)
             train_idx = np.arange(n)
         else:
-            vf = self.validation_fraction or 0.0
-            n_val = max(int(round(vf * n)), 1) if vf > 0 else 0
-            if n_val >= n:
-                raise BadInputError(
-                    f"{n} sequence(s) are too few to hold out validation_fraction={vf}"
-                )
-            perm = np.random.default_rng(self.random_seed_).permutation(n)
-            val_idx, train_idx = np.sort(perm[:n_val]), np.sort(perm[n_val:])
+            train_idx, val_idx = validation_split(n, self.validation_fraction, self.random_seed_)
             val_seqs, val_labels = seqs[val_idx], labels[val_idx]
 
         tokens, lengths = self._encode(seqs[train_idx])

@@ -42,6 +42,7 @@ from badlabels.models.base import (
     as_sequences,
     as_weights,
     seed_from,
+    validation_split,
 )
 from badlabels.training.losses import get_loss, get_per_sample_loss
 from badlabels.training.trainer import (
@@ -212,14 +213,7 @@ class CoTeachingClassifier(_Wrapper):
             val_labels = as_labels(y_val, len(val_seqs), both_classes=False)
             train_idx = np.arange(n)
         else:
-            vf = net.validation_fraction or 0.0
-            n_val = max(int(round(vf * n)), 1) if vf > 0 else 0
-            if n_val >= n:
-                raise BadInputError(
-                    f"{n} sequence(s) are too few to hold out validation_fraction={vf}"
-                )
-            perm = np.random.default_rng(net.random_seed_).permutation(n)
-            val_idx, train_idx = np.sort(perm[:n_val]), np.sort(perm[n_val:])
+            train_idx, val_idx = validation_split(n, net.validation_fraction, net.random_seed_)
             val_seqs, val_labels = seqs[val_idx], labels[val_idx]
 
         tokens, lengths = net._encode(seqs[train_idx])

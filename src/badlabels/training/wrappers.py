@@ -49,6 +49,7 @@ from badlabels.models.base import (
     as_labels,
     as_sequences,
     seed_from,
+    validation_split,
 )
 from badlabels.training.losses import check_transition_matrix
 
@@ -515,10 +516,15 @@ class SelectOnValidation(_Wrapper):
         seqs = as_sequences(X)
         labels = as_labels(y, len(seqs))
         if eval_set is None:
-            vf = float(self.validation_fraction)
-            n_val = max(int(round(vf * len(seqs))), 1)
-            perm = np.random.default_rng(seed_from(self.random_state)).permutation(len(seqs))
-            val_idx, fit_idx = np.sort(perm[:n_val]), np.sort(perm[n_val:])
+            vf = self.validation_fraction
+            if not isinstance(vf, numbers.Real) or not 0 < vf < 1:
+                raise BadInputError(
+                    f"SelectOnValidation needs validation data: validation_fraction must be in "
+                    f"(0, 1), got {vf!r}"
+                )
+            fit_idx, val_idx = validation_split(
+                len(seqs), float(self.validation_fraction), seed_from(self.random_state)
+            )
             eval_set = (seqs[val_idx], labels[val_idx])
             seqs, labels = seqs[fit_idx], labels[fit_idx]
             if sample_weight is not None:
