@@ -33,7 +33,9 @@ def _inner_split(train_idx: np.ndarray, est) -> tuple[np.ndarray, np.ndarray]:
     """``(fit rows, validation rows)``: the split ``est.fit`` makes of ``train_idx``."""
     from badlabels.models.base import seed_from, validation_split
 
-    fit, val = validation_split(len(train_idx), est.validation_fraction, seed_from(est.random_state))
+    fit, val = validation_split(
+        len(train_idx), est.validation_fraction, seed_from(est.random_state)
+    )
     return train_idx[fit], train_idx[val]
 
 
