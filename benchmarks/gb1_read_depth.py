@@ -1,24 +1,32 @@
 """Real measurement noise on GB1: what shallower sequencing does to labels and to models.
 
-For each fraction f of reads kept (1, 0.3, 0.1, 0.03, 0.01), ``badlabels.noise.read_depth``
-thins the input and selected read counts of every GB1 variant binomially (as if the library
-had been sequenced f times as deep), recomputes fitness relative to the (thinned) wild type
-and re-derives the label ``fitness > median full-depth fitness``. Reported per fraction:
+For each fraction f of reads kept (1, 0.3, 0.1, 0.03, 0.01), read-depth noise
+(``badlabels.noise.apply_noise(..., "read_depth", f)``) thins the input and selected read counts
+of every GB1 variant binomially (as if the library had been sequenced f times as deep),
+recomputes fitness relative to the (thinned) wild type and re-derives the label
+``fitness > median full-depth fitness``. GB1 is read as a user's file would be
+(``load_data(PATH, seq_col="variant", label_col="fitness", quantile=0.5)``, the ``--data`` path
+of the command line): the normalisation is found from the file's own score
+(:func:`badlabels.noise.resolve_count_normalisation`). Reported per fraction:
 
 - the realised label flip rate against the full-depth labels over all 149,361 variants (mean
-  over ``--seeds`` thinnings), and each way (P(shallow 0 | full 1), P(shallow 1 | full 0));
-- for a random subsample (``--n``, default 30,000 variants) split 80/10/10 (one split for
-  all fractions): an LSTM and a logistic regression trained on the shallow labels (train and
-  validation parts; early stopping on the shallow validation loss), scored on the **full-depth**
-  labels of the test part, next to what the shallow test labels would have reported.
+  over ``--seeds`` thinnings), and each way (P(shallow 0 | full 1), P(shallow 1 | full 0)),
+  checked to be the same from the built-in GB1 loader;
+- the experiment itself, exactly as ``badlabels experiment --data PATH --seq-col variant
+  --label-col fitness --quantile 0.5 --noise-type read_depth --noise-rates 1,0.3,0.1,0.03,0.01
+  --models lstm,logreg --seeds 0`` runs it (80/10/10 split, training and validation labels
+  shallow, experiment defaults): the realised flip rate of the training part, the clean
+  (full-depth) test AUROC and what the shallow test labels would have reported.
+  ``--check-builtin`` runs the same grid on the built-in loader (``--dataset gb1``) and checks
+  that every metric is the same.
 
-Usage (about 5-15 minutes on 2 CPU cores, depending on load)::
+Usage (about 10-20 minutes on 2 CPU cores; twice that with --check-builtin)::
 
     python benchmarks/gb1_read_depth.py
-    python benchmarks/gb1_read_depth.py --n 10000 --epochs 8      # quicker
+    python benchmarks/gb1_read_depth.py --check-builtin
 
-Writes ``docs/figures/gb1_read_depth.png`` and ``benchmarks/results/gb1_read_depth.csv``
-and prints a Markdown table.
+Writes ``docs/figures/gb1_read_depth.png``, ``benchmarks/results/gb1_read_depth.csv`` and the
+run folder(s) under ``--out``, and prints a Markdown table.
 """
 
 from __future__ import annotations
@@ -30,23 +38,27 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from badlabels.data import load_gb1, split_indices
-from badlabels.evaluation import binary_metrics
-from badlabels.models import make_model
+from badlabels.data import load_data, load_gb1
+from badlabels.experiment import GridSpec, run_experiment
 from badlabels.noise import apply_noise, transition_matrix
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "gb1_wu2016.csv.gz"
 FRACTIONS = (1.0, 0.3, 0.1, 0.03, 0.01)
+METRICS = ("realized_flip_rate", "val_flip_rate", "test_flip_rate", "auroc", "noisy_test_auroc",
+           "epochs_run", "best_epoch")  # fmt: skip
 
 
-def flip_table(ds, fractions, seeds) -> pd.DataFrame:
-    """Realised flip rates of read-depth noise over the whole library."""
+def flip_table(ds, builtin, fractions, seeds) -> pd.DataFrame:
+    """Realised flip rates of read-depth noise over the whole library (both loaders agree)."""
     rows = []
     for f in fractions:
         rates, p10, p01, lost = [], [], [], []
         for s in seeds:
             res = apply_noise(ds, "read_depth", f, seed=s)
+            same = apply_noise(builtin, "read_depth", f, seed=s)
+            if not np.array_equal(res.labels, same.labels):
+                raise SystemExit(f"fraction {f:g}, seed {s}: --data and the built-in loader differ")
             t = transition_matrix(ds.labels, res.labels)
             rates.append(res.flip_rate)
             p10.append(t[1, 0])
@@ -69,50 +81,19 @@ def flip_table(ds, fractions, seeds) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def model_table(ds, fractions, *, n, epochs, patience, seed, threads) -> pd.DataFrame:
-    """Train on shallow labels, score on full-depth test labels."""
-    import torch
-
-    if threads:
-        torch.set_num_threads(threads)
-    rng = np.random.default_rng(seed)
-    idx = np.sort(rng.choice(len(ds), size=min(n, len(ds)), replace=False))
-    split = split_indices(len(idx), (0.8, 0.1, 0.1), seed=seed)
-    tr, va, te = (idx[p] for p in split)
-    rows = []
-    for f in fractions:
-        # Thin the whole library (so the wild type and the library are thinned together),
-        # then take the subsample's labels.
-        noisy = apply_noise(ds, "read_depth", f, seed=seed).labels
-        for model in ("lstm", "logreg"):
-            params = {"random_state": seed}
-            if model == "lstm":
-                params.update(max_epochs=epochs, patience=patience, batch_size=500, device="cpu")
-            est = make_model(model, **params)
-            t0 = time.perf_counter()
-            est.fit(ds.sequences[tr], noisy[tr], eval_set=(ds.sequences[va], noisy[va]))
-            secs = time.perf_counter() - t0
-            prob = est.predict_proba(ds.sequences[te])[:, 1]
-            clean = binary_metrics(ds.labels[te], prob)
-            shallow = binary_metrics(noisy[te], prob)
-            rows.append(
-                {
-                    "fraction": f,
-                    "model": model,
-                    "train_flip_rate": float((noisy[tr] != ds.labels[tr]).mean()),
-                    "auroc_full_depth_test": clean["auroc"],
-                    "auroc_shallow_test": shallow["auroc"],
-                    "accuracy_full_depth_test": clean["accuracy"],
-                    "epochs_run": int(getattr(est, "epochs_run_", 1)),
-                    "seconds": secs,
-                }
-            )
-            print(
-                f"  fraction {f:g} {model}: full-depth test AUROC {clean['auroc']:.3f} "
-                f"(shallow test labels say {shallow['auroc']:.3f}), {secs:.0f}s",
-                flush=True,
-            )
-    return pd.DataFrame(rows)
+def model_table(ds, fractions, out: Path, *, seed: int, command: str) -> pd.DataFrame:
+    """The experiment over ``fractions`` (its results.csv, one row per model and fraction)."""
+    grid = GridSpec(
+        models=["lstm", "logreg"], noise_type="read_depth", noise_rates=list(fractions),
+        seeds=[seed],
+    )  # fmt: skip
+    res = run_experiment(ds, grid, out, device="cpu", command=command)
+    frame = res.results.rename(columns={"noise_rate": "fraction"})
+    frame = frame.assign(
+        auroc_full_depth_test=frame["auroc"], auroc_shallow_test=frame["noisy_test_auroc"],
+        train_flip_rate=frame["realized_flip_rate"],
+    )  # fmt: skip
+    return frame.sort_values(["fraction", "model"], ascending=[False, True]).reset_index(drop=True)
 
 
 def plot(flips: pd.DataFrame, models: pd.DataFrame, path: Path) -> None:
@@ -156,15 +137,17 @@ def plot(flips: pd.DataFrame, models: pd.DataFrame, path: Path) -> None:
 def markdown(flips: pd.DataFrame, models: pd.DataFrame) -> str:
     wide = models.pivot(index="fraction", columns="model")
     lines = [
-        "| reads kept | label flip rate | pos→neg | neg→pos | LSTM AUROC (full-depth test) "
-        "| LSTM AUROC (shallow test) | logreg AUROC (full-depth test) | logreg AUROC (shallow test) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| reads kept | label flip rate (library) | pos→neg | neg→pos | flip rate (training part) "
+        "| LSTM AUROC (full-depth test) | LSTM AUROC (shallow test) "
+        "| logreg AUROC (full-depth test) | logreg AUROC (shallow test) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for _, r in flips.sort_values("fraction", ascending=False).iterrows():
         f = r["fraction"]
         m = wide.loc[f]
         lines.append(
             f"| {f:g} | {r['flip_rate']:.3f} | {r['pos_to_neg']:.3f} | {r['neg_to_pos']:.3f} "
+            f"| {m[('train_flip_rate', 'lstm')]:.3f} "
             f"| {m[('auroc_full_depth_test', 'lstm')]:.3f} | {m[('auroc_shallow_test', 'lstm')]:.3f} "
             f"| {m[('auroc_full_depth_test', 'logreg')]:.3f} "
             f"| {m[('auroc_shallow_test', 'logreg')]:.3f} |"
@@ -175,30 +158,42 @@ def markdown(flips: pd.DataFrame, models: pd.DataFrame) -> str:
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    ap.add_argument("--n", type=int, default=30_000, help="variants in the model subsample")
-    ap.add_argument("--epochs", type=int, default=15, help="LSTM maximum epochs")
-    ap.add_argument("--patience", type=int, default=3)
     ap.add_argument("--seeds", type=int, default=3, help="thinnings averaged for the flip rates")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0, help="the experiment's seed")
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--out", type=Path, default=ROOT / "runs" / "gb1-read-depth")
+    ap.add_argument("--check-builtin", action="store_true",
+                    help="also run the grid on the built-in loader and compare every metric")  # fmt: skip
     ap.add_argument("--figure", type=Path, default=ROOT / "docs" / "figures" / "gb1_read_depth.png")
     ap.add_argument("--csv", type=Path, default=ROOT / "benchmarks" / "results" / "gb1_read_depth.csv")
     args = ap.parse_args(argv)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
 
     t0 = time.perf_counter()
-    ds = load_gb1(args.data)
-    # Thin the wild type's own row (its index is kept in extra["wt_index"]): the whole library
-    # is always thinned at once here.
-    ds.extra["wt_counts"] = None
+    ds = load_data(args.data, seq_col="variant", label_col="fitness", quantile=0.5)
+    builtin = load_gb1(args.data)
     print(f"GB1: {len(ds):,} variants, label = fitness > {ds.threshold:.5f} (median)", flush=True)
-    flips = flip_table(ds, FRACTIONS, range(args.seeds))
+    flips = flip_table(ds, builtin, FRACTIONS, range(args.seeds))
     print(flips.to_string(index=False), flush=True)
-    models = model_table(
-        ds, FRACTIONS, n=args.n, epochs=args.epochs, patience=args.patience, seed=args.seed,
-        threads=args.threads,
-    )  # fmt: skip
+    rates = ",".join(f"{f:g}" for f in FRACTIONS)
+    command = (
+        f"badlabels experiment --data {args.data} --seq-col variant --label-col fitness "
+        f"--quantile 0.5 --noise-type read_depth --noise-rates {rates} --models lstm,logreg "
+        f"--seeds {args.seed} --device cpu"
+    )
+    models = model_table(ds, FRACTIONS, args.out / "data", seed=args.seed, command=command)
+    if args.check_builtin:
+        again = model_table(builtin, FRACTIONS, args.out / "builtin", seed=args.seed,
+                            command=command.replace("--data", "--dataset gb1 --data"))  # fmt: skip
+        diff = {c: bool((models[c].to_numpy() != again[c].to_numpy()).any()) for c in METRICS}
+        print("built-in loader gives the same metrics:", not any(diff.values()), diff, flush=True)
     args.csv.parent.mkdir(parents=True, exist_ok=True)
-    flips.merge(models, on="fraction").to_csv(args.csv, index=False)
+    keep = ["fraction", "model", "train_flip_rate", "auroc_full_depth_test", "auroc_shallow_test",
+            "accuracy", "epochs_run", "best_epoch", "train_seconds"]  # fmt: skip
+    flips.merge(models[keep], on="fraction").to_csv(args.csv, index=False)
     plot(flips, models, args.figure)
     print()
     print(markdown(flips, models))

@@ -80,7 +80,7 @@ def test_input_errors_are_one_line_exit_2(case, tmp_path, capsys):
 )
 def test_option_errors_are_one_line_exit_2(args, needle, tmp_path, capsys):
     path = write(tmp_path, "ok.csv", "sequence,label\n" + "".join(
-        f"{s},{i % 2}\n" for i, s in enumerate(["ACDE", "ACDF", "ACDG", "ACDH", "ACDI", "ACDK"])
+        f"ACD{s},{i % 2}\n" for i, s in enumerate("EFGHIKLMNP")
     ))
     code, _, err = run_cli(
         ["experiment", "--data", str(path), "--out", str(tmp_path / "o"), "-q", "--epochs", "1", *args],

@@ -313,19 +313,30 @@ def test_apply_noise_read_depth_and_subset():
         scores=fit,
         threshold=0.5,
         counts={"count_input": inp, "count_selected": sel},
-        extra={"wt_index": 0, "wt_sequence": "S0"},
+        extra={"wild_type": "S0"},
     )
     res = apply_noise(ds, "read_depth", 0.2, seed=1)
-    ref = read_depth(inp, sel, 0.2, threshold=0.5, seed=1, wt_index=0)
+    # The wild type's reads are thinned on their own (as for a split part without its row).
+    ref = read_depth(inp, sel, 0.2, threshold=0.5, seed=1, wt_counts=(inp[0], sel[0]))
     np.testing.assert_array_equal(res.labels, ref.labels)
     assert apply_noise(ds, "read_depth", 1.0).n_flipped == 0
-    # after subsetting, the wild type is found by sequence, not by the stale index
+    # after subsetting, the wild type is found by sequence, not by a stale index
     idx = np.arange(300)[::-1]  # row 0 (wild type) ends up last
     res = apply_noise(ds.subset(idx), "read_depth", 1.0)
     np.testing.assert_allclose(res.scores, fit[idx])
     gone = ds.subset(np.arange(1, 400))
-    with pytest.raises(BadInputError, match="wild-type sequence"):
+    with pytest.raises(BadInputError, match="wild type 'S0' is not a sequence"):
         apply_noise(gone, "read_depth", 0.5)
+    # ... unless its counts travel with the data, or the normalisation was resolved on the whole
+    kept = ds.subset(np.arange(1, 400))
+    kept.extra["wt_counts"] = (int(inp[0]), int(sel[0]))
+    np.testing.assert_allclose(apply_noise(kept, "read_depth", 1.0).scores, fit[1:])
+    from badlabels.noise import resolve_count_normalisation
+
+    whole = resolve_count_normalisation(ds).to_dict()
+    part = ds.subset(np.arange(1, 400))
+    part.extra["count_normalisation"] = whole
+    np.testing.assert_allclose(apply_noise(part, "read_depth", 1.0).scores, fit[1:])
 
 
 def test_apply_noise_errors():

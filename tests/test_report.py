@@ -11,11 +11,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from badlabels.experiment.store import ResultStore
+from badlabels.experiment.store import ResultStore, read_config, read_results
 from badlabels.report.html import package_versions, write_report
 
 FINGERPRINT = "0123456789abcdef"
 COMMAND = "badlabels sweep examples/sweep.yaml --workers 2"
+
+
+def _report(out_dir):
+    """The report of an output folder, as ``badlabels report DIR`` writes it."""
+    return write_report(out_dir, frame=read_results(out_dir), config=read_config(out_dir))
 
 
 def fake_records(batch_sizes=(64, 256), seeds=(0, 1, 2), rates=(0.0, 0.2, 0.4, 0.5)):
@@ -63,7 +68,7 @@ def make_run_dir(path, records, **config):
 @pytest.fixture(scope="module")
 def report_dir(tmp_path_factory):
     path = make_run_dir(tmp_path_factory.mktemp("report"), fake_records())
-    write_report(path)
+    _report(path)
     return path
 
 
@@ -105,7 +110,7 @@ def test_curve_table_has_mean_and_sd(report_dir):
 
 def test_shrink_table_matches_the_balanced_formula_at_pi_half(tmp_path):
     make_run_dir(tmp_path, fake_records(batch_sizes=(64,)), positive_fraction=0.5)
-    text = write_report(tmp_path).read_text()
+    text = _report(tmp_path).read_text()
     section = text[text.index('id="clean-test-vs-noisy-test-auroc"') : text.index('id="runs"')]
     # At pi = 0.5 the general factor a - b equals 1 - 2p: 0.600 at p = 0.2.
     row = re.search(r"<tr><td>0.200</td>(.*?)</tr>", section).group(1)
@@ -115,14 +120,14 @@ def test_shrink_table_matches_the_balanced_formula_at_pi_half(tmp_path):
 
 def test_one_batch_size_means_no_batch_figure(tmp_path):
     make_run_dir(tmp_path, fake_records(batch_sizes=(64,)))
-    text = write_report(tmp_path).read_text()
+    text = _report(tmp_path).read_text()
     assert 'id="batch-size-effect"' not in text
     assert text.count('src="data:image/png;base64,') == 2
 
 
 def test_report_of_an_empty_store(tmp_path):
     make_run_dir(tmp_path, [])
-    text = write_report(tmp_path).read_text()
+    text = _report(tmp_path).read_text()
     assert "No finished runs" in text
 
 
@@ -131,7 +136,7 @@ def test_report_from_the_store_without_config(tmp_path):
     store = ResultStore(tmp_path)
     for r in recs:
         store.put(r)
-    text = write_report(tmp_path).read_text()
+    text = _report(tmp_path).read_text()
     assert FINGERPRINT in text and "No config.json" in text
 
 

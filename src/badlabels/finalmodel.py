@@ -39,6 +39,7 @@ from badlabels.data.dataset import Dataset
 from badlabels.data.splits import split_indices
 from badlabels.errors import BadInputError
 from badlabels.evaluation import binary_metrics
+from badlabels.models import params_for
 
 __all__ = [
     "DEFAULT_PROB_COL",
@@ -72,26 +73,6 @@ def length_rules(sequences) -> dict:
     lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64)
     lo, hi = (int(lengths.min()), int(lengths.max())) if len(lengths) else (0, 0)
     return {"min_length": lo, "max_length": hi, "allow_shorter": bool(lo < hi)}
-
-
-def params_for(model: str, params: dict | None, alphabet: str | None = None) -> dict:
-    """The entries of ``params`` that estimator ``model`` accepts (others dropped silently).
-
-    Lets one set of command-line training options (epochs, batch size, ...) serve every
-    model: logistic regression simply ignores the neural ones. ``alphabet`` is added when the
-    model takes one and ``params`` does not set it. An unknown model name is left for
-    :func:`badlabels.training.methods.build_estimator` to report.
-    """
-    from badlabels.models import MODELS
-
-    params = dict(params or {})
-    cls = MODELS.get(model)
-    if cls is None:
-        return params
-    accepted = cls().get_params(deep=False)
-    if alphabet is not None and "alphabet" in accepted:
-        params.setdefault("alphabet", alphabet)
-    return {k: v for k, v in params.items() if k in accepted}
 
 
 def train_final(

@@ -47,13 +47,31 @@ The noise models and what each assumes
     probability ``fraction`` (binomial thinning, as if the run had been
     sequenced ``fraction`` times as deep), the fitness is recomputed as
     enrichment relative to wild type, ``(sel / inp) / (sel_wt / inp_wt)``
-    (wild-type counts thinned too), or, without a wild-type row, relative to
-    the library totals, ``(sel / sum(sel)) / (inp / sum(inp))``. A variant with
-    no input read left gets fitness 0 (unmeasurable, as the source data stores
-    "0 where no read survived"). ``pseudocount`` is added to every count used
-    in a ratio. The label is re-derived as ``fitness > threshold``. Assumes
-    reads are sampled independently (Poisson/binomial counting noise only, no
-    PCR jackpotting). ``fraction=1`` reproduces the labels exactly.
+    (wild-type counts thinned too), or relative to the library totals,
+    ``(sel / inp) / (sum(sel) / sum(inp))`` (the totals of the whole library,
+    thinned too, when the rows are a part of it). A variant with no input read
+    left gets fitness 0 (unmeasurable, as the source data stores "0 where no
+    read survived"). ``pseudocount`` is added to every variant's (and the
+    wild type's) counts in a ratio, not to library totals. The label is
+    re-derived as ``fitness > threshold``. Assumes reads are sampled
+    independently (Poisson/binomial counting noise only, no PCR jackpotting).
+    ``fraction=1`` reproduces the labels exactly.
+
+Which normalisation a dataset's score uses
+------------------------------------------
+Thinning is only meaningful if the recomputed fitness is on the scale of the
+dataset's own score (the threshold is a value of that score). So before
+thinning anything, :func:`apply_noise` finds how the score is computed from
+the unthinned counts (:func:`resolve_count_normalisation`): relative to the
+wild type named in ``dataset.extra["wild_type"]`` (``--wild-type``, or the
+built-in GB1's ``VDGV``); else relative to a row whose score is 1 (a wild
+type scored against itself); else relative to the library totals; with a
+pseudocount of 0, 0.5 or 1. A candidate is taken when the counts reproduce
+the score within a relative tolerance of ``COUNT_RTOL`` (0.1 %) on at least
+``COUNT_MIN_AGREEMENT`` (99 %) of the rows with input reads; if none does,
+:class:`~badlabels.errors.BadInputError` says what to pass. A normalisation
+resolved on the whole dataset is stored in ``dataset.extra["count_normalisation"]``
+and used as it is on its parts (a split part may not hold the wild-type row).
 
 How flips are counted for ``measurement`` and ``read_depth``
 ------------------------------------------------------------
@@ -78,12 +96,16 @@ import numpy as np
 from badlabels.errors import BadInputError
 
 __all__ = [
+    "COUNT_MIN_AGREEMENT",
+    "COUNT_RTOL",
     "NOISE_TYPES",
+    "CountNormalisation",
     "NoiseResult",
     "apply_noise",
     "class_conditional",
     "measurement",
     "read_depth",
+    "resolve_count_normalisation",
     "symmetric",
     "transition_matrix",
 ]
@@ -189,7 +211,9 @@ def _as_counts(values, name: str) -> np.ndarray:
     x = _as_float(values, name)
     if (x < 0).any() or (x != np.round(x)).any():
         i = int(np.flatnonzero((x < 0) | (x != np.round(x)))[0])
-        raise BadInputError(f"{name} must be non-negative whole numbers, found {x[i]!r} at index {i}")
+        raise BadInputError(
+            f"{name} must be non-negative whole numbers, found {x[i]!r} at index {i}"
+        )
     return x.astype(np.int64)
 
 
@@ -262,9 +286,7 @@ def _skewness(x: np.ndarray) -> float:
 def _score_transform(scores: np.ndarray, threshold: float, transform: str):
     """(transformed scores, transformed threshold, name of the transform used)."""
     if transform not in TRANSFORMS:
-        raise BadInputError(
-            f"transform must be one of {', '.join(TRANSFORMS)}, got {transform!r}"
-        )
+        raise BadInputError(f"transform must be one of {', '.join(TRANSFORMS)}, got {transform!r}")
     use_log = transform == "log"
     if transform == "auto":
         use_log = bool(len(scores)) and scores.min() >= 0 and _skewness(scores) > _SKEW_CUTOFF
@@ -312,8 +334,14 @@ def measurement(scores, threshold, scale, seed=0, labels=None, *, transform="aut
     return _flip(clean, flipped)
 
 
-def _enrichment(inp, sel, pseudocount, wt_index=None, wt_counts=None, what="") -> np.ndarray:
-    """Fitness from counts; 0 where the input count is 0."""
+def _enrichment(
+    inp, sel, pseudocount, wt_index=None, wt_counts=None, what="", totals=None
+) -> np.ndarray:
+    """Fitness from counts; 0 where the input count is 0.
+
+    Relative to the wild type (``wt_counts`` or row ``wt_index``), else to the library totals
+    (``totals`` = (input, selected) of the whole library, default the sums of ``inp``/``sel``).
+    """
     inp_f = inp.astype(np.float64) + pseudocount
     sel_f = sel.astype(np.float64) + pseudocount
     measured = inp > 0
@@ -325,13 +353,15 @@ def _enrichment(inp, sel, pseudocount, wt_index=None, wt_counts=None, what="") -
                 f"the wild type has {int(inp_wt)} input and {int(sel_wt)} selected reads{what}, "
                 "so fitness relative to it is undefined; use a larger fraction or a pseudocount"
             )
-        wt_ratio = (sel_wt + pseudocount) / (inp_wt + pseudocount)
-        np.divide(sel_f / wt_ratio, inp_f, out=fitness, where=measured)
-        return fitness
-    total_inp, total_sel = inp_f.sum(), sel_f.sum()
-    if total_inp <= 0 or total_sel <= 0:
-        return fitness
-    np.divide(sel_f / total_sel, inp_f / total_inp, out=fitness, where=measured)
+        ratio = (sel_wt + pseudocount) / (inp_wt + pseudocount)
+    else:
+        total_inp, total_sel = (
+            (float(inp.sum()), float(sel.sum())) if totals is None else map(float, totals)
+        )
+        if total_inp <= 0 or total_sel <= 0:
+            return fitness
+        ratio = total_sel / total_inp
+    np.divide(sel_f / ratio, inp_f, out=fitness, where=measured)
     return fitness
 
 
@@ -346,6 +376,7 @@ def read_depth(
     wt_index=None,
     pseudocount=0,
     wt_counts=None,
+    library_totals=None,
 ) -> NoiseResult:
     """Binomially thin both read counts, recompute fitness and re-derive labels.
 
@@ -370,6 +401,10 @@ def read_depth(
         Wild-type (input, selected) counts kept outside the arrays, e.g. when
         the wild-type row is not in this subset; thinned like the others.
         Takes precedence over ``wt_index``.
+    library_totals : (int, int), optional
+        Without a wild type: (input, selected) reads of the whole library these rows belong
+        to (default: the sums over these rows). The reads outside these rows are thinned
+        too, so a part of a library is normalised as the whole library would be.
 
     Returns
     -------
@@ -394,11 +429,25 @@ def read_depth(
         if not 0 <= int(wt_index) < n:
             raise BadInputError(f"wt_index {int(wt_index)} is out of range for {n} variants")
         wt_index = int(wt_index)
-    ref_call = _enrichment(inp, sel, pc, wt_index, wt_counts, " in the unthinned counts") > thr
+    totals = None
+    if library_totals is not None and wt_counts is None and wt_index is None:
+        tot = _as_counts(library_totals, "library_totals")
+        if len(tot) != 2:
+            raise BadInputError(f"library_totals must be (input, selected), got {len(tot)} values")
+        if tot[0] < inp.sum() or tot[1] < sel.sum():
+            raise BadInputError(
+                "library_totals are smaller than the reads of these rows; give the totals of "
+                "the whole library"
+            )
+        totals = (int(tot[0]), int(tot[1]))
+    ref_call = (
+        _enrichment(inp, sel, pc, wt_index, wt_counts, " in the unthinned counts", totals) > thr
+    )
     clean = ref_call.astype(np.int8) if labels is None else _as_labels(labels)
     _same_length(n, clean, "labels")
 
     rng = np.random.default_rng(seed)
+    totals_t = totals
     if fraction == 1.0:
         inp_t, sel_t, wt_t = inp.copy(), sel.copy(), wt_counts
     else:
@@ -407,9 +456,246 @@ def read_depth(
         wt_t = None
         if wt_counts is not None:
             wt_t = tuple(int(v) for v in rng.binomial(np.array(wt_counts), fraction))
-    fitness = _enrichment(inp_t, sel_t, pc, wt_index, wt_t, f" after thinning to fraction={fraction:g}")
+        if totals is not None:
+            # the library's reads outside these rows, thinned like the rest
+            rest = rng.binomial(np.array([totals[0] - inp.sum(), totals[1] - sel.sum()]), fraction)
+            totals_t = (int(inp_t.sum() + rest[0]), int(sel_t.sum() + rest[1]))
+    fitness = _enrichment(
+        inp_t, sel_t, pc, wt_index, wt_t, f" after thinning to fraction={fraction:g}", totals_t
+    )
     flipped = (fitness > thr) != ref_call
     return _flip(clean, flipped, scores=fitness)
+
+
+# --------------------------------------------------------------------------- count normalisation
+
+COUNT_RTOL = 1e-3
+"""Relative tolerance within which counts must reproduce a dataset's score (0.1 %)."""
+COUNT_MIN_AGREEMENT = 0.99
+"""Share of the rows with input reads on which they must do so (the rest: e.g. rows a file
+merged from another measurement)."""
+_PSEUDOCOUNTS = (0.0, 0.5, 1.0)
+_MAX_UNIT_ROWS = 5
+
+
+@dataclass(frozen=True)
+class CountNormalisation:
+    """How a dataset's score is computed from its read counts (what read-depth noise redoes).
+
+    Attributes
+    ----------
+    kind : {"wild_type", "library_totals"}
+        Enrichment relative to the wild type, or to the library totals.
+    reference : (int, int)
+        (input, selected) reads of the wild type, or of the whole library.
+    wild_type : str or None
+        The wild-type sequence (kind ``"wild_type"``).
+    pseudocount : float
+        Added to each variant's (and the wild type's) counts in the ratio.
+    n_checked, n_agree : int
+        Rows with input reads whose score was compared, and how many of them the counts
+        reproduce within ``rtol``.
+    rtol : float
+        The relative tolerance of that check.
+    found_by : str
+        ``"given"`` (``--wild-type`` or the built-in dataset), ``"score of 1"`` (the row scored 1)
+        or ``"library totals"``.
+    """
+
+    kind: str
+    reference: tuple[int, int]
+    wild_type: str | None = None
+    pseudocount: float = 0.0
+    n_checked: int = 0
+    n_agree: int = 0
+    rtol: float = COUNT_RTOL
+    found_by: str = "given"
+
+    @property
+    def agreement(self) -> float:
+        """Share of the checked rows that the counts reproduce (NaN if none were checked)."""
+        return self.n_agree / self.n_checked if self.n_checked else float("nan")
+
+    def describe(self) -> str:
+        """One sentence for summaries and reports."""
+        if self.kind == "wild_type":
+            how = (
+                f"enrichment relative to the wild type {self.wild_type} "
+                f"({self.reference[0]:,} input / {self.reference[1]:,} selected reads"
+                + (", found as the row scored 1" if self.found_by == "score of 1" else "")
+                + ")"
+            )
+        else:
+            how = (
+                f"enrichment relative to the library totals ({self.reference[0]:,} input / "
+                f"{self.reference[1]:,} selected reads)"
+            )
+        pc = f", pseudocount {self.pseudocount:g}" if self.pseudocount else ""
+        return (
+            f"Read-depth noise recomputes the score as {how}{pc}; from the unthinned counts this "
+            f"reproduces the given score on {self.n_agree:,} of {self.n_checked:,} rows with "
+            f"input reads ({self.agreement:.2%}, within {self.rtol:.1%})."
+        )
+
+    def to_dict(self) -> dict:
+        """JSON-friendly form (``config.json``, ``Dataset.extra``)."""
+        return {
+            "kind": self.kind,
+            "reference": [int(self.reference[0]), int(self.reference[1])],
+            "wild_type": self.wild_type,
+            "pseudocount": float(self.pseudocount),
+            "n_checked": int(self.n_checked),
+            "n_agree": int(self.n_agree),
+            "rtol": float(self.rtol),
+            "found_by": self.found_by,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> CountNormalisation:
+        ref = d["reference"]
+        return cls(
+            kind=str(d["kind"]),
+            reference=(int(ref[0]), int(ref[1])),
+            wild_type=d.get("wild_type"),
+            pseudocount=float(d.get("pseudocount", 0.0)),
+            n_checked=int(d.get("n_checked", 0)),
+            n_agree=int(d.get("n_agree", 0)),
+            rtol=float(d.get("rtol", COUNT_RTOL)),
+            found_by=str(d.get("found_by", "given")),
+        )
+
+
+def _data_name(dataset) -> str:
+    return str(getattr(dataset, "source", None) or getattr(dataset, "name", "the data"))
+
+
+def _count_arrays(dataset) -> tuple[np.ndarray, np.ndarray]:
+    counts = dataset.counts or {}
+    missing = [c for c in ("count_input", "count_selected") if c not in counts]
+    if missing:
+        raise BadInputError(
+            f"read_depth noise needs read counts, but data {dataset.name!r} lacks column(s) "
+            f"{', '.join(missing)} (needed: count_input, count_selected)"
+        )
+    return (
+        _as_counts(counts["count_input"], "count_input"),
+        _as_counts(counts["count_selected"], "count_selected"),
+    )
+
+
+def resolve_count_normalisation(dataset, *, pseudocount=None) -> CountNormalisation:
+    """Find how ``dataset.scores`` is computed from its read counts, and check it.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        With ``counts`` (``count_input``, ``count_selected``, shape (n,)) and ``scores``
+        (shape (n,)). ``extra["count_normalisation"]`` (a resolved normalisation's
+        ``to_dict()``) is returned as it is; ``extra["wild_type"]`` (with
+        ``extra["wt_counts"]`` when the row may be absent) names the wild type to use.
+    pseudocount : float, optional
+        The pseudocount of the score; default: whichever of 0, 0.5 and 1 reproduces it.
+
+    Returns
+    -------
+    CountNormalisation
+        The first candidate (module docstring) whose counts reproduce the score within
+        :data:`COUNT_RTOL` on at least :data:`COUNT_MIN_AGREEMENT` of the rows with input reads.
+
+    Raises
+    ------
+    BadInputError
+        One line naming the data, the best candidate and what to pass, when no candidate
+        reproduces the score, when the given wild type is not in the data, or when the data
+        have no counts or no score.
+    """
+    extra = dataset.extra or {}
+    stored = extra.get("count_normalisation")
+    if stored is not None:
+        return (
+            stored
+            if isinstance(stored, CountNormalisation)
+            else CountNormalisation.from_dict(stored)
+        )
+    inp, sel = _count_arrays(dataset)
+    name = _data_name(dataset)
+    if dataset.scores is None:
+        raise BadInputError(
+            f"read_depth noise needs the score the labels were cut from, to check that the "
+            f"counts reproduce it, but {name} has none: give the score column with --label-col "
+            "and --threshold or --quantile"
+        )
+    scores = _as_float(dataset.scores, "scores")
+    pcs = _PSEUDOCOUNTS if pseudocount is None else (_check_nonneg("pseudocount", pseudocount),)
+    measured = inp > 0
+    n_checked = int(measured.sum())
+    if n_checked == 0:
+        raise BadInputError(f"read_depth noise: no row of {name} has input reads")
+    atol = 1e-12 * float(np.abs(scores[measured]).max() or 1.0)
+
+    def agree(kind, ref, pc) -> int:
+        wt = ref if kind == "wild_type" else None
+        tot = ref if kind == "library_totals" else None
+        fit = _enrichment(inp, sel, pc, None, wt, " in the unthinned counts", tot)
+        ok = np.abs(fit - scores) <= COUNT_RTOL * np.abs(scores) + atol
+        return int(np.count_nonzero(ok & measured))
+
+    candidates: list[tuple[str, tuple[int, int], str | None, str]] = []
+    wild_type = extra.get("wild_type")
+    if wild_type is not None:
+        wild_type = str(wild_type).strip().upper()
+        hits = np.flatnonzero(dataset.sequences == wild_type)
+        if extra.get("wt_counts") is not None:
+            ref = tuple(int(v) for v in extra["wt_counts"])
+        elif hits.size:
+            ref = (int(inp[hits[0]]), int(sel[hits[0]]))
+        else:
+            raise BadInputError(
+                f"the wild type {wild_type!r} is not a sequence of {name}; pass --wild-type with "
+                "a sequence of the file"
+            )
+        candidates.append(("wild_type", ref, wild_type, "given"))
+    elif extra.get("wt_counts") is not None:  # counts kept without a name
+        candidates.append(("wild_type", tuple(int(v) for v in extra["wt_counts"]), None, "given"))
+    else:
+        unit = np.flatnonzero(np.isclose(scores, 1.0, rtol=1e-6, atol=0.0) & measured)
+        unit = unit[np.argsort(-inp[unit], kind="stable")][:_MAX_UNIT_ROWS]
+        for i in unit:
+            candidates.append(
+                ("wild_type", (int(inp[i]), int(sel[i])), str(dataset.sequences[i]), "score of 1")
+            )
+        candidates.append(
+            ("library_totals", (int(inp.sum()), int(sel.sum())), None, "library totals")
+        )
+    best = None
+    for kind, ref, wt, how in candidates:
+        if kind == "wild_type" and ref[0] <= 0:
+            continue
+        for pc in pcs:
+            n_ok = agree(kind, ref, pc)
+            if best is None or n_ok > best[0]:
+                best = (n_ok, kind, ref, wt, pc)
+            if n_ok >= COUNT_MIN_AGREEMENT * n_checked:
+                return CountNormalisation(
+                    kind, ref, wt, float(pc), n_checked, n_ok, COUNT_RTOL, how
+                )
+    n_ok, kind, ref, wt, pc = best if best is not None else (0, "wild_type", (0, 0), wild_type, 0)
+    tried = (
+        f"relative to the wild type {wt}"
+        if kind == "wild_type"
+        else "relative to the library totals"
+    )
+    fix = (
+        "check --wild-type and the count columns"
+        if wild_type is not None
+        else "if the score is enrichment relative to a wild type, pass --wild-type SEQ"
+    )
+    raise BadInputError(
+        f"read_depth noise: the read counts of {name} do not reproduce its score "
+        f"(best: enrichment {tried}, pseudocount {pc:g}, agrees within {COUNT_RTOL:.1%} on "
+        f"{n_ok:,} of {n_checked:,} rows with input reads; {COUNT_MIN_AGREEMENT:.0%} needed); "
+        f"{fix}, or use --noise-type measurement"
+    )
 
 
 # --------------------------------------------------------------------------- dispatch
@@ -423,7 +709,7 @@ def apply_noise(
     *,
     cc_ratio=0.5,
     transform="auto",
-    pseudocount=0,
+    pseudocount=None,
 ) -> NoiseResult:
     """Corrupt ``dataset.labels`` with one of :data:`NOISE_TYPES` at ``level``.
 
@@ -431,10 +717,10 @@ def apply_noise(
     ``p_pos_to_neg`` (with ``p_neg_to_pos = cc_ratio * level``);
     ``measurement`` the noise scale (needs ``dataset.scores`` and
     ``dataset.threshold``); ``read_depth`` the fraction of reads kept (needs
-    ``dataset.counts`` with ``count_input`` and ``count_selected``; the wild
-    type comes from ``dataset.extra["wt_counts"]`` or ``dataset.extra["wt_index"]``,
-    else library totals are used). Names are case-insensitive and ``-`` may
-    stand for ``_``.
+    ``dataset.counts`` with ``count_input`` and ``count_selected`` and the score
+    they give; the normalisation is found and checked by
+    :func:`resolve_count_normalisation`, ``pseudocount`` None = found there too).
+    Names are case-insensitive and ``-`` may stand for ``_``.
     """
     kind = str(noise_type).strip().lower().replace("-", "_")
     if kind not in NOISE_TYPES:
@@ -458,47 +744,24 @@ def apply_noise(
             dataset.scores, dataset.threshold, level, seed, labels, transform=transform
         )
     # read_depth
-    counts = dataset.counts or {}
-    missing = [c for c in ("count_input", "count_selected") if c not in counts]
-    if missing:
-        raise BadInputError(
-            f"read_depth noise needs read counts, but data {dataset.name!r} lacks column(s) "
-            f"{', '.join(missing)} (needed: count_input, count_selected)"
-        )
+    inp, sel = _count_arrays(dataset)
     if dataset.threshold is None:
         raise BadInputError(
             f"read_depth noise needs a fitness threshold, but data {dataset.name!r} has none: "
             "pass --threshold or --quantile"
         )
-    extra = dataset.extra or {}
-    wt_counts = extra.get("wt_counts")
-    wt_index = None if wt_counts is not None else extra.get("wt_index")
-    if wt_index is not None:
-        wt_seq = extra.get("wt_sequence")
-        n = len(labels)
-        if wt_seq is not None:
-            # Robust to Dataset.subset, which keeps extra but renumbers rows.
-            hits = np.flatnonzero(dataset.sequences == wt_seq)
-            if hits.size == 0:
-                raise BadInputError(
-                    "read_depth noise: the wild-type sequence is not in this subset; "
-                    "store extra['wt_counts'] = (input, selected) to normalise by it"
-                )
-            wt_index = int(hits[0])
-        elif not (isinstance(wt_index, int | np.integer) and 0 <= int(wt_index) < n):
-            raise BadInputError(
-                f"read_depth noise: wt_index {wt_index!r} is not a row of this data ({n} rows)"
-            )
+    norm = resolve_count_normalisation(dataset, pseudocount=pseudocount)
+    wild = norm.kind == "wild_type"
     return read_depth(
-        counts["count_input"],
-        counts["count_selected"],
+        inp,
+        sel,
         level,
         threshold=dataset.threshold,
         seed=seed,
         labels=labels,
-        wt_index=wt_index,
-        pseudocount=pseudocount,
-        wt_counts=wt_counts,
+        pseudocount=norm.pseudocount,
+        wt_counts=norm.reference if wild else None,
+        library_totals=None if wild else norm.reference,
     )
 
 

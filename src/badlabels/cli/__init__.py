@@ -7,6 +7,7 @@ stderr and exit code 2, never a traceback; Ctrl-C becomes one line and exit code
 
 from __future__ import annotations
 
+import inspect
 import sys
 
 import typer
@@ -56,6 +57,35 @@ for _optional in ("commands_sweep", "commands_audit", "commands_model"):
     except ModuleNotFoundError as exc:  # module not written yet
         if exc.name != f"badlabels.cli.{_optional}":
             raise
+
+
+def reflow_help(doc: str) -> str:
+    """A docstring as help text that wraps to the terminal.
+
+    Typer keeps every line break after the first paragraph, so a docstring wrapped at 100
+    columns comes out ragged in a narrower terminal. Lines of a paragraph are joined; a line
+    starting a list item (``- ``, ``* ``) starts a new line, and a paragraph whose first line
+    is indented (code) is kept as written.
+    """
+    out = []
+    for para in inspect.cleandoc(doc).split("\n\n"):
+        lines = para.splitlines()
+        if para.startswith(("\b", " ", "\t")):
+            out.append(para)
+            continue
+        items: list[str] = []
+        for line in lines:
+            if not items or line.startswith(("- ", "* ")):
+                items.append(line.strip())
+            else:
+                items[-1] += " " + line.strip()
+        out.append("\n".join(items))
+    return "\n\n".join(out)
+
+
+for _info in app.registered_commands:
+    if _info.help is None and _info.callback is not None and _info.callback.__doc__:
+        _info.help = reflow_help(_info.callback.__doc__)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -10,9 +10,10 @@ WorkersOpt = Annotated[
     int | None,
     typer.Option("--workers", help="Local: processes training cells at once (torch threads are divided among them). Ray: most tasks in flight (default: the cluster's CPUs).", rich_help_panel="Backend"),
 ]
+# The backslash before "[ray]" keeps Rich from reading it as markup and dropping it.
 BackendOpt = Annotated[
     str | None,
-    typer.Option("--backend", help="local (this machine) or ray (Ray tasks; needs pip install 'badlabels[ray]').", rich_help_panel="Backend"),
+    typer.Option("--backend", help="local (this machine) or ray (Ray tasks; needs pip install 'badlabels\\[ray]').", rich_help_panel="Backend"),
 ]
 RayAddressOpt = Annotated[
     str | None,

@@ -40,6 +40,10 @@ NSeqOpt = Annotated[
     int | None,
     typer.Option("--n-sequences", help="Size of a built-in synthetic dataset (peptide12 default 250,000).", rich_help_panel="Data"),
 ]
+WildTypeOpt = Annotated[
+    str | None,
+    typer.Option("--wild-type", help="Count data: the wild-type sequence the score is enrichment relative to (read_depth noise normalises by it; default: found from the score).", rich_help_panel="Data"),
+]
 
 
 def load_data_from_options(
@@ -54,6 +58,7 @@ def load_data_from_options(
     on_conflict: str,
     n_sequences: int | None,
     seed: int = 0,
+    wild_type: str | None = None,
 ):
     """Load a Dataset from the shared data options (one library call)."""
     from badlabels.data import load_data
@@ -74,6 +79,8 @@ def load_data_from_options(
     )
     if n_sequences is not None:
         kwargs["n_sequences"] = n_sequences
+    if wild_type is not None:
+        kwargs["wild_type"] = wild_type
     return load_data(data, dataset=dataset, **kwargs)
 
 

@@ -23,6 +23,7 @@ from badlabels.cli._options import (
     QuantileOpt,
     SeqColOpt,
     ThresholdOpt,
+    WildTypeOpt,
     load_data_from_options,
 )
 from badlabels.errors import BadInputError
@@ -206,6 +207,7 @@ def corrupt(
     allow_stop: AllowStopOpt = False,
     on_conflict: OnConflictOpt = "error",
     n_sequences: NSeqOpt = None,
+    wild_type: WildTypeOpt = None,
     noise_type: Annotated[str, typer.Option("--noise-type", help="symmetric, class_conditional, measurement or read_depth.", rich_help_panel="Noise")] = "symmetric",
     rate: Annotated[float, typer.Option("--rate", help="Flip rate (symmetric, class_conditional: positive-to-negative), noise scale (measurement) or fraction of reads kept (read_depth).", rich_help_panel="Noise")] = 0.2,
     cc_ratio: Annotated[float, typer.Option("--cc-ratio", help="class_conditional: negative-to-positive rate = ratio x the rate.", rich_help_panel="Noise")] = 0.5,
@@ -222,7 +224,7 @@ def corrupt(
 
     ds = load_data_from_options(
         data, dataset, seq_col, label_col, positive, threshold, quantile, allow_stop,
-        on_conflict, n_sequences, seed=seed,
+        on_conflict, n_sequences, seed=seed, wild_type=wild_type,
     )  # fmt: skip
     if out.exists() and out.is_dir():
         raise BadInputError("is a folder; give a file name for --out", file=str(out))
@@ -237,3 +239,7 @@ def corrupt(
         f"[green]wrote[/] {out}: {len(frame):,} sequences, {n_flip:,} labels flipped "
         f"({n_flip / len(frame):.1%}, {noise_type} at {rate:g}, seed {seed})"
     )
+    if noise_type.strip().lower().replace("-", "_") == "read_depth":
+        from badlabels.noise import resolve_count_normalisation
+
+        console.print(resolve_count_normalisation(ds).describe(), highlight=False)

@@ -23,6 +23,7 @@ from badlabels.cli._options import (
     QuantileOpt,
     SeqColOpt,
     ThresholdOpt,
+    WildTypeOpt,
     load_data_from_options,
     parse_list,
     parse_rates,
@@ -63,6 +64,7 @@ def experiment(
     allow_stop: AllowStopOpt = False,
     on_conflict: OnConflictOpt = "error",
     n_sequences: NSeqOpt = None,
+    wild_type: WildTypeOpt = None,
     noise_type: Annotated[str, typer.Option("--noise-type", help="symmetric, class_conditional, measurement or read_depth.", rich_help_panel="Noise")] = "symmetric",
     noise_rates: Annotated[str, typer.Option("--noise-rates", help="Comma-separated levels, or START:STOP:STEP. For measurement: noise sd in score sds; for read_depth: fraction of reads kept.", rich_help_panel="Noise")] = "0,0.1,0.2,0.3,0.4,0.45,0.5",
     cc_ratio: Annotated[float, typer.Option("--cc-ratio", help="class_conditional: negative-to-positive rate = ratio x the level.", rich_help_panel="Noise")] = 0.5,
@@ -100,7 +102,7 @@ def experiment(
     _set_threads(threads)
     ds = load_data_from_options(
         data, dataset, seq_col, label_col, positive, threshold, quantile, allow_stop,
-        on_conflict, n_sequences,
+        on_conflict, n_sequences, wild_type=wild_type,
     )
     grid = GridSpec(
         models=parse_list(models, str, "--models"),

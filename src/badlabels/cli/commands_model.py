@@ -128,7 +128,7 @@ def train(
 
 @app.command()
 def predict(
-    model_dir: Annotated[Path, typer.Argument(help="Model folder written by `badlabels train`.")],
+    model_dir: Annotated[Path, typer.Argument(metavar="MODEL_DIR", help="Model folder written by `badlabels train`.")],
     input_file: Annotated[Path, typer.Argument(metavar="INPUT", help="CSV/TSV (gzip too), Parquet or FASTA of sequences to score.")],
     seq_col: Annotated[str | None, typer.Option("--seq-col", help="Column holding the sequences (default: the training column).")] = None,
     out: Annotated[Path, typer.Option("--out", help="CSV to write: the input rows plus the probability column.")] = Path("predictions.csv"),

@@ -22,7 +22,7 @@ def _command() -> str:
 
 @app.command()
 def sweep(
-    config: Annotated[Path, typer.Argument(help="Sweep file (YAML): data, grid and run sections; see docs/sweep.md.")],
+    config: Annotated[Path, typer.Argument(metavar="CONFIG", help="Sweep file (YAML): data, grid and run sections; see docs/sweep.md.")],
     out: Annotated[Path | None, typer.Option("--out", help="Output folder (default: run.out of the file, else runs/sweep).")] = None,
     workers: WorkersOpt = None,
     backend: BackendOpt = None,
@@ -62,7 +62,7 @@ def sweep(
 
 @app.command()
 def results(
-    directory: Annotated[Path, typer.Argument(help="Output folder of an experiment or sweep.")],
+    directory: Annotated[Path, typer.Argument(metavar="DIRECTORY", help="Output folder of an experiment or sweep.")],
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
     all_records: Annotated[bool, typer.Option("--all", help="Every record in the store, not only the last grid's cells.")] = False,
 ) -> None:
@@ -70,7 +70,7 @@ def results(
 
     Reads DIR/store: by default the cells of the last run's grid, with --all every record.
     """
-    from badlabels.experiment.sweep import read_results
+    from badlabels.experiment.store import read_results
 
     if fmt not in ("table", "csv", "json"):
         raise BadInputError(f"--format must be table, csv or json (got {fmt!r})")
@@ -123,16 +123,16 @@ def _print_table(frame, directory: Path) -> None:
 
 @app.command()
 def report(
-    directory: Annotated[Path, typer.Argument(help="Output folder of an experiment or sweep.")],
+    directory: Annotated[Path, typer.Argument(metavar="DIRECTORY", help="Output folder of an experiment or sweep.")],
 ) -> None:
     """Write DIR/report.html, one self-contained file to send.
 
     Figures are embedded (no network fetches, no scripts) and also written as PNG and SVG into
     DIR/figures.
     """
-    from badlabels.experiment.sweep import open_store
+    from badlabels.experiment.store import open_store, read_config, read_results
     from badlabels.report.html import write_report
 
     open_store(directory)  # a folder without a store is a one-line error
-    path = write_report(directory)
+    path = write_report(directory, frame=read_results(directory), config=read_config(directory))
     console.print(f"report: {path}")

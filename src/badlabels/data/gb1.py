@@ -28,6 +28,7 @@ def load_gb1(
     seq_col: str = "variant",
     label_col: str = "fitness",
     fmt: str | None = None,
+    wild_type: str = WILD_TYPE,
 ) -> Dataset:
     """Load the GB1 landscape with labels from fitness and the read counts kept.
 
@@ -44,14 +45,17 @@ def load_gb1(
         Columns of the variant and its fitness.
     fmt : str, optional
         Force the file format (see :func:`badlabels.data.read_table`).
+    wild_type : str, default ``"VDGV"``
+        The wild type that fitness is relative to.
 
     Returns
     -------
     Dataset
         ``name="gb1"``; ``scores`` = fitness, ``threshold`` = the cutoff,
-        ``counts`` = ``{"count_input", "count_selected"}``, ``extra["wt_index"]`` (the row of
-        ``VDGV`` in the dataset, or None if absent), ``extra["wt_counts"]`` (its two counts)
-        and ``extra["quantile"]`` when a quantile was used.
+        ``counts`` = ``{"count_input", "count_selected"}``, ``extra["wild_type"]``,
+        ``extra["wt_index"]`` (the row of the wild type in the dataset, or None if absent),
+        ``extra["wt_counts"]`` (its two counts) and ``extra["quantile"]`` when a quantile was
+        used.
 
     Raises
     ------
@@ -72,7 +76,8 @@ def load_gb1(
         name="gb1",
         require_counts=True,
     )
-    hits = (ds.sequences == WILD_TYPE).nonzero()[0]
+    wild_type = str(wild_type).strip().upper()
+    hits = (ds.sequences == wild_type).nonzero()[0]
     wt_index = int(hits[0]) if len(hits) else None
     ds.extra["wt_index"] = wt_index
     # (input, selected) of the wild type: survives subsetting, unlike its row index.
@@ -81,5 +86,5 @@ def load_gb1(
         if wt_index is None
         else (int(ds.counts["count_input"][wt_index]), int(ds.counts["count_selected"][wt_index]))
     )
-    ds.extra["wild_type"] = WILD_TYPE
+    ds.extra["wild_type"] = wild_type
     return ds

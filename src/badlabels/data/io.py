@@ -316,6 +316,7 @@ def _load_file(
     fmt: str | None = None,
     name: str | None = None,
     require_counts: bool = False,
+    wild_type: str | None = None,
 ) -> Dataset:
     check_options(
         positive=positive,
@@ -379,6 +380,9 @@ def _load_file(
         extra["quantile"] = float(quantile)
     if counts is None and why_no_counts and not why_no_counts.startswith("no count_input"):
         extra["counts_skipped"] = why_no_counts
+    kept_counts = None if counts is None else {k: v[res.index] for k, v in counts.items()}
+    if wild_type is not None:
+        extra.update(_wild_type_extra(wild_type, sequences[res.index], kept_counts, where))
 
     return Dataset(
         sequences=sequences[res.index],
@@ -387,10 +391,37 @@ def _load_file(
         alphabet=AMINO_ACIDS + ("*" if allow_stop else ""),
         scores=res.scores,
         threshold=parsed.cutoff,
-        counts=None if counts is None else {k: v[res.index] for k, v in counts.items()},
+        counts=kept_counts,
         source=str(path),
         extra=extra,
     )
+
+
+def _wild_type_extra(wild_type, sequences: np.ndarray, counts, where: Where) -> dict:
+    """``extra`` entries for the wild type a user named: its sequence, row and read counts.
+
+    The wild type is what read-depth noise normalises by; it must be one of the sequences read,
+    and only count data has a use for it.
+    """
+    wt = str(wild_type).strip().upper()
+    if not wt:
+        raise BadInputError("--wild-type is empty; give the wild-type sequence", file=where.file)
+    if counts is None:
+        raise where.error(
+            "--wild-type is used by read_depth noise, which needs count_input and "
+            "count_selected columns, and this file has none"
+        )
+    hits = np.flatnonzero(sequences == wt)
+    if hits.size == 0:
+        raise where.error(
+            f"the wild type {wt!r} given with --wild-type is not one of its sequences"
+        )
+    i = int(hits[0])
+    return {
+        "wild_type": wt,
+        "wt_index": i,
+        "wt_counts": (int(counts["count_input"][i]), int(counts["count_selected"][i])),
+    }
 
 
 def load_data(
@@ -407,6 +438,7 @@ def load_data(
     n_sequences: int | None = None,
     seed: int = 0,
     fmt: str | None = None,
+    wild_type: str | None = None,
 ) -> Dataset:
     """Load a labelled sequence file, or a built-in dataset, as a validated ``Dataset``.
 
@@ -438,6 +470,11 @@ def load_data(
         Seed for ``dataset="peptide12"``.
     fmt : str, optional
         Force the file format (see :func:`read_table`).
+    wild_type : str, optional
+        For count data: the wild-type sequence (one of the file's sequences) that the score
+        is enrichment relative to; read-depth noise normalises by it
+        (:func:`badlabels.noise.resolve_count_normalisation`). Kept as ``extra["wild_type"]``,
+        ``extra["wt_index"]`` and ``extra["wt_counts"]``. Default: found from the score.
 
     Returns
     -------
@@ -456,6 +493,11 @@ def load_data(
     if dataset is not None:
         key = str(dataset).lower()
         if key == "peptide12":
+            if wild_type is not None:
+                raise BadInputError(
+                    "--wild-type is for count data; the built-in dataset 'peptide12' has no "
+                    "read counts"
+                )
             if path is not None:
                 raise BadInputError(
                     "give either a file or the built-in dataset 'peptide12', not both",
@@ -481,6 +523,8 @@ def load_data(
                 kw["label_col"] = label_col
             if threshold is None and quantile is not None:
                 kw["quantile"] = quantile
+            if wild_type is not None:
+                kw["wild_type"] = wild_type
             return load_gb1(path, threshold=threshold, fmt=fmt, **kw)
         raise BadInputError(
             f"unknown dataset {dataset!r}; built-in datasets: {', '.join(BUILTIN_DATASETS)}"
@@ -499,6 +543,7 @@ def load_data(
         allow_stop=allow_stop,
         on_conflict=on_conflict,
         fmt=fmt,
+        wild_type=wild_type,
     )
 
 

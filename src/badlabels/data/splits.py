@@ -20,6 +20,8 @@ import numpy as np
 from badlabels.errors import BadInputError
 
 _MIN_N_FOR_NONEMPTY = 10
+MIN_ROWS_TO_SPLIT = _MIN_N_FOR_NONEMPTY
+"""Fewest rows :func:`split_indices` gives every part (with a positive fraction) a row for."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,25 @@ def _check_fractions(fractions: Sequence[float]) -> tuple[float, float, float]:
 
 def _round_half_up(x: float) -> int:
     return int(math.floor(x + 0.5))
+
+
+def check_splittable(n: int, *, source: str | None = None) -> None:
+    """Raise a one-line BadInputError when ``n`` rows are too few for a train/validation/test split.
+
+    Parameters
+    ----------
+    n : int
+        Number of rows (unique sequences) to split.
+    source : str, optional
+        The file the rows came from, named in the message.
+    """
+    if n < MIN_ROWS_TO_SPLIT:
+        raise BadInputError(
+            f"{n} row(s) are too few to split into train, validation and test parts: the split "
+            f"needs at least {MIN_ROWS_TO_SPLIT} (one row in each part), and a test AUROC worth "
+            "reading needs hundreds",
+            file=source,
+        )
 
 
 def split_indices(n: int, fractions: Sequence[float] = (0.8, 0.1, 0.1), seed: int = 0) -> Split:

@@ -6,12 +6,13 @@ import json
 import os
 import platform
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import pandas as pd
 
 from badlabels.data import Dataset
+from badlabels.data.splits import check_splittable
 from badlabels.experiment.grid import GridSpec
 from badlabels.experiment.runner import Progress, check_noise, prepare, run_cells
 from badlabels.experiment.store import ResultStore
@@ -82,10 +83,22 @@ def run_experiment(
 
     check_backend(backend, workers, ray_address)  # e.g. Ray missing: fail before any work
     check_engine(engine)
+    check_splittable(len(dataset), source=dataset.source)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     store = ResultStore(out)
     cells = grid.cells(dataset.name, dataset.fingerprint())
+    normalisation = None
+    if str(grid.noise_type).strip().lower().replace("-", "_") == "read_depth":
+        # Resolved on the whole data (a split part may lack the wild-type row), checked against
+        # the data's own score before anything is thinned; the parts carry it in ``extra``.
+        from badlabels.noise import resolve_count_normalisation
+
+        normalisation = resolve_count_normalisation(dataset)
+        dataset = replace(
+            dataset, extra={**dataset.extra, "count_normalisation": normalisation.to_dict()}
+        )
+        notes = [*(notes or []), normalisation.describe()]
     prepared = prepare(dataset, grid.split, grid.split_seed)
     check_noise(prepared, cells)  # bad levels or missing scores fail now, before any training
     config = {
@@ -105,6 +118,8 @@ def run_experiment(
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "cell_ids": [c.cell_id for c in cells],
     }
+    if normalisation is not None:
+        config["count_normalisation"] = normalisation.to_dict()
     (out / "config.json").write_text(json.dumps(config, indent=1, default=str))
     new = run_cells(
         cells, prepared, store, device=device, force=force, progress=progress,

@@ -4,6 +4,10 @@ Layout: ``DIR/store/<cell_id>.json``. A record is written to a temporary file in
 folder, flushed to disk and renamed into place, so a killed process leaves either a whole
 record or none; a re-run skips every cell whose record exists. Temporary files left by a
 kill are ignored and cleaned up.
+
+The readers of an output folder (:func:`read_config`, :func:`open_store`,
+:func:`read_results`) live here too, so that commands reading a finished folder (``results``,
+``report``) depend on the store only.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
+
+from badlabels.errors import BadInputError
 
 # The columns every results table starts with, in this order.
 RESULT_COLUMNS = [
@@ -104,3 +110,52 @@ def _json_default(obj):
     if isinstance(obj, tuple | set):
         return list(obj)
     return str(obj)
+
+
+# -- reading an output folder ----------------------------------------------------------------
+
+
+def read_config(out_dir: str | os.PathLike) -> dict:
+    """``config.json`` of an output folder ({} when there is none)."""
+    path = Path(out_dir) / "config.json"
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError:
+        return {}
+
+
+class _StoreReader(ResultStore):
+    """A ResultStore opened for reading only: unlike ``ResultStore(root)`` it neither creates
+    the folder nor removes temporary files, which may belong to a sweep still running."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+        self.path = self.root / "store"
+
+
+def open_store(out_dir: str | os.PathLike) -> ResultStore:
+    """The result store of an existing output folder, for reading; :class:`BadInputError` if
+    the folder has none."""
+    out = Path(out_dir)
+    if not (out / "store").is_dir():
+        raise BadInputError(
+            "no result store here (expected a folder written by `badlabels experiment` or "
+            "`badlabels sweep`, holding store/)",
+            file=str(out),
+        )
+    return _StoreReader(out)
+
+
+def read_results(out_dir: str | os.PathLike, *, all_records: bool = False) -> pd.DataFrame:
+    """The results table of an output folder, read from its store.
+
+    By default only the cells of the last run's grid (``config.json``'s ``cell_ids``); with
+    ``all_records`` every record in the store (earlier grids, other data included).
+    """
+    frame = open_store(out_dir).frame()
+    ids = read_config(out_dir).get("cell_ids")
+    if not all_records and ids and len(frame):
+        frame = frame[frame["cell_id"].isin(set(ids))].reset_index(drop=True)
+    return frame

@@ -29,19 +29,19 @@ Nothing here trains: :func:`run_sweep` loads the data and calls
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
 import yaml
 
 from badlabels.errors import BadInputError
 from badlabels.experiment.api import ExperimentResult, run_experiment
 from badlabels.experiment.grid import GridSpec
 from badlabels.experiment.runner import Progress
-from badlabels.experiment.store import ResultStore
+
+# The output-folder readers live beside the store; importable from here as before.
+from badlabels.experiment.store import open_store, read_config, read_results  # noqa: F401
 
 DATA_KEYS = {
     "path": (str, None),
@@ -56,6 +56,7 @@ DATA_KEYS = {
     "on_conflict": (str, "error"),
     "n_sequences": (int, None),
     "seed": (int, 0),
+    "wild_type": (str, None),
 }
 """Keys of the ``data`` section: (type, default)."""
 
@@ -393,47 +394,3 @@ def run_sweep(
 # -- reading results back --------------------------------------------------------------------
 
 
-def read_config(out_dir: str | os.PathLike) -> dict:
-    """``config.json`` of an output folder ({} when there is none)."""
-    path = Path(out_dir) / "config.json"
-    if not path.is_file():
-        return {}
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError:
-        return {}
-
-
-class _StoreReader(ResultStore):
-    """A ResultStore opened for reading only: unlike ``ResultStore(root)`` it neither creates
-    the folder nor removes temporary files, which may belong to a sweep still running."""
-
-    def __init__(self, root: str | os.PathLike):
-        self.root = Path(root)
-        self.path = self.root / "store"
-
-
-def open_store(out_dir: str | os.PathLike) -> ResultStore:
-    """The result store of an existing output folder, for reading; :class:`BadInputError` if
-    the folder has none."""
-    out = Path(out_dir)
-    if not (out / "store").is_dir():
-        raise BadInputError(
-            "no result store here (expected a folder written by `badlabels experiment` or "
-            "`badlabels sweep`, holding store/)",
-            file=str(out),
-        )
-    return _StoreReader(out)
-
-
-def read_results(out_dir: str | os.PathLike, *, all_records: bool = False) -> pd.DataFrame:
-    """The results table of an output folder, read from its store.
-
-    By default only the cells of the last run's grid (``config.json``'s ``cell_ids``); with
-    ``all_records`` every record in the store (earlier grids, other data included).
-    """
-    frame = open_store(out_dir).frame()
-    ids = read_config(out_dir).get("cell_ids")
-    if not all_records and ids and len(frame):
-        frame = frame[frame["cell_id"].isin(set(ids))].reset_index(drop=True)
-    return frame

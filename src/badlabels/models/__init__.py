@@ -67,6 +67,38 @@ def make_model(name: str, **params):
     return cls(**params)
 
 
+def params_for(model: str, params: dict | None, alphabet: str | None = None) -> dict:
+    """The entries of ``params`` that estimator ``model`` accepts (others dropped silently).
+
+    Lets one set of command-line training options (epochs, batch size, ...) serve every
+    model: logistic regression simply ignores the neural ones. ``alphabet`` is added when the
+    model takes one and ``params`` does not set it. An unknown model name is left for
+    :func:`badlabels.training.methods.build_estimator` to report.
+
+    Parameters
+    ----------
+    model : str
+        A key of :data:`MODELS`.
+    params : dict or None
+        Candidate constructor parameters.
+    alphabet : str, optional
+        The data's alphabet.
+
+    Returns
+    -------
+    dict
+        The accepted parameters.
+    """
+    params = dict(params or {})
+    cls = MODELS.get(model)
+    if cls is None:
+        return params
+    accepted = cls().get_params(deep=False)
+    if alphabet is not None and "alphabet" in accepted:
+        params.setdefault("alphabet", alphabet)
+    return {k: v for k, v in params.items() if k in accepted}
+
+
 __all__ = [
     "MODELS",
     "BiLSTMClassifier",
@@ -79,5 +111,6 @@ __all__ = [
     "TransformerClassifier",
     "load_model",
     "make_model",
+    "params_for",
     "save_model",
 ]

@@ -87,10 +87,10 @@ def unwrap_model(model) -> tuple[object, list[dict]]:
     BadInputError
         An unfitted wrapper.
     """
-    from badlabels.training.wrappers import _Wrapper
-
+    # A training-method wrapper (badlabels.training.wrappers, a layer above the models) is known
+    # by what it offers: the description of itself that goes into the metadata.
     wrappers: list[dict] = []
-    while isinstance(model, _Wrapper):
+    while callable(getattr(type(model), "_saved_info", None)):
         if getattr(model, "estimator_", None) is None:
             raise BadInputError(f"cannot save an unfitted {type(model).__name__}; fit it first")
         wrappers.append(model._saved_info())

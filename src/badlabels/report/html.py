@@ -60,21 +60,23 @@ def package_versions() -> dict[str, str]:
 def write_report(
     out_dir: str | os.PathLike,
     *,
-    frame: pd.DataFrame | None = None,
-    config: dict | None = None,
+    frame: pd.DataFrame,
+    config: dict,
     path: str | os.PathLike | None = None,
 ) -> Path:
     """Write ``out_dir/report.html`` and its figures (``out_dir/figures/*.png|svg``).
 
+    The report draws what it is given; reading an output folder is the caller's
+    (:func:`badlabels.experiment.store.read_results`, :func:`~badlabels.experiment.store.read_config`).
+
     Parameters
     ----------
     out_dir : path
-        An experiment's output folder.
-    frame : DataFrame, optional
-        The runs (one row per cell); read from the folder's store when None (the cells of the
-        last grid, see :func:`badlabels.experiment.sweep.read_results`).
-    config : dict, optional
-        What ``config.json`` holds (command, data, grid, versions); read when None.
+        An experiment's output folder (figures go to ``out_dir/figures``).
+    frame : DataFrame
+        The runs, one row per cell (the columns of ``results.csv``).
+    config : dict
+        What ``config.json`` holds (command, data, grid, versions); ``{}`` if unknown.
     path : path, optional
         Where to write the HTML (default ``out_dir/report.html``).
 
@@ -82,13 +84,7 @@ def write_report(
     -------
     Path of the HTML file.
     """
-    from badlabels.experiment.sweep import read_config, read_results
-
     out = Path(out_dir)
-    if config is None:
-        config = read_config(out)
-    if frame is None:
-        frame = read_results(out)
     path = Path(path) if path else out / "report.html"
     fig_dir = out / "figures"
     fig_dir.mkdir(parents=True, exist_ok=True)
@@ -210,6 +206,9 @@ def _header(frame: pd.DataFrame, config: dict) -> str:
             rows.append(("Train/validation/test", split))
     else:
         rows.append(("Runs", "none finished yet"))
+    norm = config.get("count_normalisation")
+    if isinstance(norm, dict) and norm.get("kind"):
+        rows.append(("Read-depth normalisation", _normalisation_text(norm)))
     if config.get("started_at"):
         rows.append(("Run started", config["started_at"]))
     rows.append(("Report written", time.strftime("%Y-%m-%d %H:%M:%S")))
@@ -220,6 +219,22 @@ def _header(frame: pd.DataFrame, config: dict) -> str:
         f"<header><h1>badlabels report: {_e(dataset)}</h1>"
         f'<table class="meta">{table}</table>{cmd}</header>'
     )
+
+
+def _normalisation_text(norm: dict) -> str:
+    """How read-depth noise recomputed the score (``config["count_normalisation"]``)."""
+    ref = norm.get("reference") or [0, 0]
+    if norm["kind"] == "wild_type":
+        how = f"relative to the wild type {norm.get('wild_type') or '(unnamed)'}"
+    else:
+        how = "relative to the library totals"
+    text = f"enrichment {how} ({int(ref[0]):,} input / {int(ref[1]):,} selected reads)"
+    if norm.get("pseudocount"):
+        text += f", pseudocount {norm['pseudocount']:g}"
+    n, k = norm.get("n_checked"), norm.get("n_agree")
+    if n:
+        text += f"; reproduces the given score on {int(k):,} of {int(n):,} rows with reads"
+    return text
 
 
 def _curve_table_html(frame: pd.DataFrame, metric: str = "auroc") -> str:
@@ -347,7 +362,8 @@ def _config_html(frame: pd.DataFrame, config: dict, fig_dir: Path) -> str:
     shown = {
         k: config[k]
         for k in ("dataset", "source", "n_sequences", "positive_fraction", "data_fingerprint",
-                  "device", "engine", "backend", "workers", "started_at", "grid")  # fmt: skip
+                  "device", "engine", "backend", "workers", "started_at", "grid",
+                  "count_normalisation")  # fmt: skip
         if k in config
     }
     parts = [

@@ -74,10 +74,23 @@ def write_summary(
             "## What a noisy test set would have reported",
             "",
             "The same models scored against test labels corrupted like the training labels "
-            "(noisy-test AUROC), and that figure corrected for the known noise rate:",
+            "(noisy-test AUROC):",
             "",
             curve_markdown(df, "noisy_test_auroc"),
         ]
+        if (
+            "corrected_test_auroc" in df
+            and pd.to_numeric(df["corrected_test_auroc"], errors="coerce").notna().any()
+        ):
+            lines += [
+                "That figure corrected for the noise of the test labels (the transition "
+                "matrix of their flips, known here; `n/a` where it is undefined). The "
+                "correction divides by 1 minus the two flip rates, so towards 50 % flips it "
+                "is noise whatever it shows; where it works it comes close to the clean-test "
+                "table above:",
+                "",
+                curve_markdown(df, "corrected_test_auroc"),
+            ]
     lines += ["![resilience curve](curve.png)", ""]
     lines += _reading(df)
     path.write_text("\n".join(lines) + "\n")
