@@ -14,7 +14,6 @@ from cleanlab.rank import get_label_quality_scores
 from badlabels.audit import (
     audit_labels,
     detection_metrics,
-    estimate_noise,
     input_rows,
     out_of_fold_proba,
     read_truth,
@@ -22,6 +21,7 @@ from badlabels.audit import (
 from badlabels.cli import main
 from badlabels.data import load_data, make_peptide12
 from badlabels.errors import BadInputError
+from badlabels.evaluation.noise_estimate import estimate_noise
 from badlabels.noise import symmetric
 
 
@@ -140,7 +140,7 @@ def test_estimate_noise_anchor_and_errors():
     with pytest.raises(BadInputError, match="anchor_quantile"):
         estimate_noise(y, probs, anchor_quantile=0.7)
     with pytest.raises(BadInputError, match="estimator"):
-        estimate_noise(y, probs, estimator="guess")
+        estimate_noise(y, probs, method="guess")
 
 
 def test_out_of_fold_lstm_uses_inner_validation(noisy):

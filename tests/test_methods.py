@@ -20,6 +20,7 @@ from badlabels.cli import main
 from badlabels.errors import BadInputError
 from badlabels.models import MODELS, LSTMClassifier, load_model, save_model
 from badlabels.training.coteaching import CoTeachingClassifier, forget_schedule
+from badlabels.training.estimate import NoiseEstimate, estimate_noise_from_sequences
 from badlabels.training.methods import (
     METHODS,
     build_estimator,
@@ -32,8 +33,6 @@ from badlabels.training.wrappers import (
     CleanlabFilterClassifier,
     ForwardCorrectionClassifier,
     SelectOnValidation,
-    estimate_noise,
-    noise_from_proba,
 )
 
 AA = "ACDEFGHIKLMNPQRSTVWY"
@@ -224,34 +223,51 @@ def noisy_linear():
     return X, np.where(flip, 1 - y, y), y, flip
 
 
-def test_estimate_noise_recovers_symmetric_flips(noisy_linear):
+def test_estimate_noise_from_sequences_on_symmetric_flips(noisy_linear):
+    """The anchor estimate the methods use, on 20 % symmetric flips.
+
+    It finds the flips symmetric, but reads them low here (about 0.11): the noisy posterior is
+    a step (0.2 / 0.8), and the 3-fold logistic regressions spread their out-of-fold
+    probabilities around it (sd about 0.09 per class), so the 5 % most extreme sequences are
+    extremes of that spread, not surer anchors. The confident joint reads about 0.20 on these
+    probabilities (tests/test_estimate.py has the case where anchors win).
+    """
     X, yn, _, flip = noisy_linear
-    est = estimate_noise(X, yn, n_folds=3, random_state=0)
-    assert abs(est.flip_rate - flip.mean()) < 0.06
-    T = np.array(est.matrix)
-    assert np.allclose(T.sum(1), 1) and abs(T[0, 1] - 0.2) < 0.08 and abs(T[1, 0] - 0.2) < 0.08
+    est = estimate_noise_from_sequences(X, yn, n_folds=3, random_state=0)
+    assert est.method == "anchor" and est.n_folds == 3 and est.estimator == "logreg"
+    assert 0.05 < est.flip_rate < flip.mean()
+    T = np.array(est.transition_matrix)
+    assert np.allclose(T.sum(1), 1) and abs(T[0, 1] - T[1, 0]) < 0.03
+    cj = estimate_noise_from_sequences(X, yn, method="confident_joint")
+    assert abs(cj.flip_rate - flip.mean()) < 0.03
 
 
-def test_noise_from_proba_transposes_cleanlabs_convention():
-    """cleanlab's noise_matrix is P(noisy = i | true = j); ours is T[i][j] = P(noisy = j | clean = i).
+def test_noise_estimate_keeps_cleanlabs_convention_and_transposes_once():
+    """noise_matrix[i][j] = P(given = i | true = j); transition_matrix[i][j] = P(noisy = j | clean = i).
 
-    Only clean 0 -> noisy 1 flips: T[0][1] must be large, T[1][0] about 0.
+    Only clean 0 -> noisy 1 flips (30 %): noise_matrix[1][0] and transition_matrix[0][1] must
+    be large, the other flip about 0.
     """
     rng = np.random.default_rng(0)
     clean = rng.integers(0, 2, 4000)
     noisy = clean.copy()
     zeros = np.flatnonzero(clean == 0)
     noisy[rng.choice(zeros, len(zeros) * 3 // 10, replace=False)] = 1
-    p1 = np.where(clean == 1, 0.9, 0.1)  # a good, calibrated model of the clean label
-    est = noise_from_proba(noisy, np.column_stack([1 - p1, p1]))
-    assert est.matrix[0][1] > 0.2 and est.matrix[1][0] < 0.05
+    p1 = np.where(clean == 1, 0.9, 0.1)  # ranks the clean classes perfectly
+    est = NoiseEstimate.from_proba(noisy, np.column_stack([1 - p1, p1]))
+    assert est.noise_matrix[1][0] == pytest.approx(0.3, abs=0.02) and est.noise_matrix[0][1] < 0.02
+    assert est.transition_matrix[0][1] == est.noise_matrix[1][0]
+    assert est.transition_matrix[1][0] == est.noise_matrix[0][1]
+    np.testing.assert_allclose(np.sum(est.noise_matrix, axis=0), 1.0)
 
 
 def test_forward_estimates_the_matrix_on_training_data(noisy_linear):
     X, yn, y, _ = noisy_linear
     est = build_estimator("mlp", "forward", model_params={**FAST, "hidden_sizes": (16,)})
     est.fit(X[:1500], yn[:1500])
-    assert est.noise_estimate_ is not None and est.matrix_ == est.noise_estimate_.matrix
+    assert est.noise_estimate_ is not None and est.noise_estimate_.method == "anchor"
+    assert est.matrix_ == est.noise_estimate_.transition_matrix
+    assert est.estimator_.loss_params == {"matrix": est.matrix_}
     assert est.estimator_.loss == "forward"
     assert roc_auc_score(y[1500:], est.predict_proba(X[1500:])[:, 1]) > 0.8
 
@@ -271,7 +287,9 @@ def test_coteaching_forget_rate_estimated_not_taken_from_the_hint(noisy_linear):
     est.fit(X[:1500], yn[:1500])
     assert est.noise_estimate_ is not None
     assert est.forget_rate_ == pytest.approx(est.noise_estimate_.flip_rate)
-    assert abs(est.forget_rate_ - flip[:1500].mean()) < 0.08
+    # estimated, not the hint (0.495); the anchor estimate reads low on this task (about 0.10
+    # for 0.19 flipped, see test_estimate_noise_from_sequences_on_symmetric_flips)
+    assert 0.05 < est.forget_rate_ < flip[:1500].mean()
     assert [h["forget_rate"] for h in est.history_] == [0.0, pytest.approx(est.forget_rate_ / 10)]
     # the hint only when asked for, or a fixed rate
     est = build_estimator(

@@ -27,13 +27,9 @@ import torch.nn.functional as F
 from badlabels.models.lstm import LSTMNet
 from badlabels.training.losses import available_losses, get_loss
 from badlabels.training.stacked import (
-    _TF32,
     StackedLoss,
     StackedLSTM,
     Workspace,
-    _adam_kwargs,
-    _lstm_layer_reference,
-    _LSTMLayer,
     cpu_has_fast_bf16,
     eval_rows,
     fit_stacked,
@@ -41,6 +37,9 @@ from badlabels.training.stacked import (
     predict_stacked,
     resolve_precision,
 )
+from badlabels.training.stacked.fit import _adam_kwargs
+from badlabels.training.stacked.network import _lstm_layer_reference, _LSTMLayer
+from badlabels.training.stacked.precision import _TF32
 from badlabels.training.trainer import Trainer, predict_logits, to_device_data
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,7 +96,7 @@ def test_layer_gradcheck_and_reference(table):
 
 def test_gpu_elementwise_branch_on_the_cpu(monkeypatch):
     """The branch CUDA takes (native tanh) is the same maths as the CPU one."""
-    import badlabels.training.stacked as stacked
+    import badlabels.training.stacked.network as stacked
 
     torch.manual_seed(2)
     T, K, B, H, V = 3, 2, 2, 3, 4
@@ -117,7 +116,7 @@ def test_gpu_elementwise_branch_on_the_cpu(monkeypatch):
 
 def test_fused_adam_state_survives_models_stopping(monkeypatch):
     """CUDA uses fused Adam: slicing its state when a model stops must work the same."""
-    import badlabels.training.stacked as stacked
+    import badlabels.training.stacked.fit as stacked
 
     tokens, y = toy(600, seed=2)
     vt, vy = toy(150, seed=3)
@@ -191,7 +190,7 @@ def test_forward_and_gradients_match_lstmnet(variable):
 def test_conversions_and_select():
     plain = nets([3, 4])
     st = StackedLSTM.from_lstmnets(plain)
-    back = st.to_lstmnet(1)
+    back = st.to_lstmnet(1, LSTMNet(st.n_tokens, st.hidden_sizes))
     for a, b in zip(back.state_dict().values(), plain[1].state_dict().values(), strict=True):
         assert torch.equal(a, b)
     one = st.select([1])

@@ -2,17 +2,20 @@
 
 The recipe is confident learning (Northcutt et al., JAIR 2021) on out-of-fold predictions:
 
-1. **Out-of-fold probabilities.** The data are cut into ``n_folds`` stratified folds
+1. **Out-of-fold probabilities** (:func:`out_of_fold_proba`, which is
+   :func:`badlabels.training.estimate.out_of_fold_proba`). The data are cut into ``n_folds``
+   stratified folds
    (scikit-learn's :class:`~sklearn.model_selection.StratifiedKFold`); for each fold a fresh
    sequence model (default the LSTM) is trained on the other folds, with an inner noisy
    validation split (the estimator's own ``validation_fraction``) for early stopping, and
    predicts the held-out fold. Every sequence thus gets a probability from a model that never
    saw its label.
 2. **How noisy?** The noise matrix and the clean class priors are estimated from the
-   out-of-fold probabilities, by default with the anchor-point estimator
-   (:func:`estimate_noise`; cleanlab's own confident-joint estimate,
-   :func:`cleanlab.count.estimate_py_and_noise_matrices_from_probabilities`, is reported
-   next to it and can be chosen instead).
+   out-of-fold probabilities by :func:`badlabels.evaluation.noise_estimate.estimate_noise`
+   (the estimator the ``forward`` and ``coteaching`` training methods use too), by default
+   with anchor points; cleanlab's own confident-joint estimate
+   (:func:`cleanlab.count.estimate_py_and_noise_matrices_from_probabilities`) is reported
+   next to it and can be chosen instead.
 3. **cleanlab for the labels** (nothing of it is re-implemented here):
    :func:`cleanlab.rank.get_label_quality_scores` (a score in [0, 1] per label, low = suspect,
    which orders the ranking) and :func:`cleanlab.filter.find_label_issues` (which labels are
@@ -43,14 +46,18 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from badlabels._internal.folds import out_of_fold
 from badlabels.data.dataset import Dataset
 from badlabels.errors import BadInputError
 from badlabels.evaluation import binary_metrics, bootstrap_corrected
 from badlabels.evaluation.metrics import auroc
+from badlabels.evaluation.noise_estimate import estimate_noise
+
+if TYPE_CHECKING:  # imported lazily by __getattr__ below (it imports torch)
+    from badlabels.training.estimate import out_of_fold_proba
 
 __all__ = [
     "FILTERS",
@@ -60,7 +67,6 @@ __all__ = [
     "audit_labels",
     "corrupted_frame",
     "detection_metrics",
-    "estimate_noise",
     "input_rows",
     "out_of_fold_proba",
     "read_truth",
@@ -76,8 +82,6 @@ FILTERS: tuple[str, ...] = (
     "predicted_neq_given",
 )
 """``filter_by`` values of :func:`cleanlab.filter.find_label_issues` offered by the audit."""
-
-MIN_PER_CLASS_PER_FOLD = 2
 
 Progress = Callable[..., object]
 
@@ -100,7 +104,8 @@ class AuditResult:
     rank : ndarray of int64, shape (n,)
         1 = the most suspect label (lowest quality score), n = the least.
     noise_matrix : ndarray, shape (2, 2)
-        The estimate (:func:`estimate_noise`), ``[i, j] = P(given = i | true = j)``.
+        The estimate (:func:`badlabels.evaluation.noise_estimate.estimate_noise`),
+        ``[i, j] = P(given = i | true = j)``.
     inverse_noise_matrix : ndarray, shape (2, 2)
         ``[i, j] = P(true = i | given = j)``.
     confident_joint : ndarray of int, shape (2, 2)
@@ -262,144 +267,6 @@ def _as_inputs(data, labels) -> tuple[np.ndarray, np.ndarray, str | None]:
     return seqs, y.astype(np.int8), alphabet
 
 
-def _check_folds(y: np.ndarray, n_folds) -> int:
-    if isinstance(n_folds, bool) or not isinstance(n_folds, int | np.integer) or n_folds < 2:
-        raise BadInputError(f"the number of folds must be a whole number >= 2, got {n_folds!r}")
-    counts = np.bincount(y, minlength=2)
-    smallest = int(counts.min())
-    need = int(n_folds) * MIN_PER_CLASS_PER_FOLD
-    if smallest < need:
-        which = "positive" if counts[1] < counts[0] else "negative"
-        raise BadInputError(
-            f"only {smallest} {which} label(s): {n_folds}-fold auditing needs at least {need} "
-            f"of each class ({MIN_PER_CLASS_PER_FOLD} per fold); use fewer folds or more data"
-        )
-    return int(n_folds)
-
-
-def out_of_fold_proba(
-    sequences,
-    labels,
-    *,
-    model: str = "lstm",
-    method: str = "bce",
-    model_params: dict | None = None,
-    n_folds: int = 5,
-    seed: int = 0,
-    repeats: int = 1,
-    progress: Progress | None = None,
-    engine: str = "auto",
-) -> tuple[np.ndarray, list[dict]]:
-    """Out-of-fold class probabilities of a sequence model.
-
-    Parameters
-    ----------
-    sequences : array-like of str, shape (n,)
-    labels : array-like of {0, 1}, shape (n,)
-        The given (noisy) labels.
-    model, method : str
-        Passed to :func:`badlabels.training.methods.build_estimator`.
-    model_params : dict, optional
-        Constructor parameters of the model (``max_epochs``, ``patience``, ``batch_size``,
-        ``validation_fraction`` ...). ``random_state`` defaults to ``seed + fold``.
-    n_folds : int, default 5
-        Stratified folds (shuffled with ``seed``).
-    seed : int, default 0
-    repeats : int, default 1
-        Repeated cross-validation: repeat ``r`` (0-based) cuts new folds and trains new models
-        with seed ``seed + r``, and the returned probabilities are the mean over the repeats.
-        Each sequence is then predicted by ``repeats`` models that never saw it, which ranks
-        label errors better than one model does (``repeats`` times the training).
-    progress : callable, optional
-        ``progress("fold_start", fold=, n_folds=, n_train=, repeat=, repeats=)``, the
-        estimator's ``"epoch"`` events (with ``fold=``) and ``progress("fold_end", fold=,
-        n_folds=, repeat=, repeats=, epochs_run=, seconds=)``. Stacked folds all start
-        at once and end as each stops; their events carry ``stacked=`` (models at once).
-    engine : {"auto", "plain", "stacked"}, default "auto"
-        ``plain`` trains the folds one after another. ``auto`` and ``stacked`` train the
-        folds of an LSTM trained with a loss (any method but the wrapper ones) together
-        as one batched computation (:mod:`badlabels.training.stacked`; about 2x faster
-        on 2 CPU cores, far more on a GPU); other models always run plain. Each fold
-        model keeps the seed, inner validation split, batches and early stopping of the
-        plain one, so the two engines agree up to floating-point rounding (and the
-        precision chosen by ``BADLABELS_PRECISION``, see
-        :data:`badlabels.training.stacked.PRECISIONS`).
-
-    Returns
-    -------
-    pred_probs : ndarray of float64, shape (n, 2)
-    folds : list of dict
-        Per fold and repeat: ``repeat`` (1-based), ``fold``, ``n_train``, ``n_heldout``,
-        ``epochs_run``, ``best_epoch``, ``seconds`` (stacked: the unit's wall time shared
-        out by epochs run), ``engine``.
-    """
-    from badlabels.experiment.engines import check_engine
-    from badlabels.training.methods import build_estimator
-
-    seqs = np.asarray(sequences, dtype=object)
-    y = np.asarray(labels).astype(np.int8)
-    n_folds = _check_folds(y, n_folds)
-    repeats = _check_repeats(repeats)
-    params = dict(model_params or {})
-    # Build once up front so a bad model name or parameter fails before any training.
-    build_estimator(model, method, model_params=params)
-    if check_engine(engine) != "plain":
-        from badlabels._internal.stacked_folds import out_of_fold_stacked
-
-        stacked = out_of_fold_stacked(
-            seqs,
-            y,
-            lambda r, k: build_estimator(
-                model, method, model_params={"random_state": seed + r + k, **params}
-            ),
-            n_folds=n_folds,
-            seed=seed,
-            repeats=repeats,
-            device=params.get("device", "auto"),
-            progress=progress,
-        )
-        if stacked is not None:
-            return stacked
-    folds = []
-
-    def fit_predict(r, k, train_idx, held_idx):
-        where = {"repeat": r + 1, "repeats": repeats}
-        if progress is not None:
-            progress("fold_start", fold=k + 1, n_folds=n_folds, n_train=len(train_idx), **where)
-        est = build_estimator(model, method, model_params={"random_state": seed + r + k, **params})
-
-        def on_event(event, **info):
-            if progress is not None:
-                progress(event, fold=k + 1, n_folds=n_folds, **where, **info)
-
-        t0 = time.perf_counter()
-        est.fit(seqs[train_idx], y[train_idx], progress=on_event)
-        held = est.predict_proba(seqs[held_idx])
-        info = {
-            **where,
-            "fold": k + 1,
-            "n_train": int(len(train_idx)),
-            "n_heldout": int(len(held_idx)),
-            "epochs_run": int(getattr(est, "epochs_run_", 1)),
-            "best_epoch": int(getattr(est, "best_epoch_", 1)),
-            "seconds": float(time.perf_counter() - t0),
-            "engine": "plain",
-        }
-        folds.append(info)
-        if progress is not None:
-            progress("fold_end", n_folds=n_folds, **info)
-        return held
-
-    pred = out_of_fold(y, fit_predict, n_folds=n_folds, seed=seed, repeats=repeats)
-    return pred, folds
-
-
-def _check_repeats(repeats) -> int:
-    if isinstance(repeats, bool) or not isinstance(repeats, int | np.integer) or repeats < 1:
-        raise BadInputError(f"the number of repeats must be a whole number >= 1, got {repeats!r}")
-    return int(repeats)
-
-
 # ------------------------------------------------------------------------- cleanlab
 
 
@@ -446,97 +313,21 @@ def detection_metrics(truth, flagged, quality) -> dict:
 
 
 NOISE_ESTIMATORS: tuple[str, ...] = ("anchor", "cleanlab")
-"""How :func:`audit_labels` estimates the noise matrix (see :func:`estimate_noise`)."""
+"""``noise_estimator`` values of :func:`audit_labels`: ``"anchor"`` and ``"cleanlab"`` (the
+confident joint) are :func:`badlabels.evaluation.noise_estimate.estimate_noise`'s
+``"anchor"`` and ``"confident_joint"``."""
+
+_ESTIMATE_METHOD = {"anchor": "anchor", "cleanlab": "confident_joint"}
 
 
-def _recalibrate(y: np.ndarray, p1: np.ndarray) -> np.ndarray:
-    """Platt scaling of P(given = 1) against the given labels (a logistic fit on the logits)."""
-    from sklearn.linear_model import LogisticRegression
+def __getattr__(name: str):
+    """``out_of_fold_proba`` is :func:`badlabels.training.estimate.out_of_fold_proba` (the same
+    object), imported on first use so that importing this module does not import torch."""
+    if name == "out_of_fold_proba":
+        from badlabels.training.estimate import out_of_fold_proba
 
-    p = np.clip(p1, 1e-7, 1.0 - 1e-7)
-    logit = (np.log(p) - np.log1p(-p)).reshape(-1, 1)
-    fit = LogisticRegression(C=1e6, max_iter=1000).fit(logit, y)
-    return fit.predict_proba(logit)[:, 1]
-
-
-def estimate_noise(labels, pred_probs, *, estimator: str = "anchor", anchor_quantile=0.05):
-    """Estimate the clean class priors and the noise matrix from out-of-fold probabilities.
-
-    Parameters
-    ----------
-    labels : ndarray of {0, 1}, shape (n,)
-        Given (noisy) labels.
-    pred_probs : ndarray, shape (n, 2)
-        Out-of-fold probabilities of the given labels' classes.
-    estimator : {"anchor", "cleanlab"}, default "anchor"
-        ``"cleanlab"``: :func:`cleanlab.count.estimate_py_and_noise_matrices_from_probabilities`
-        (the calibrated confident joint). ``"anchor"``: the anchor-point estimator of
-        Liu & Tao (2016) and Patrini et al. (2017). Under class-conditional noise a calibrated
-        model of the noisy labels predicts ``P(given = 1 | x) = e0 + (1 - e0 - e1) P(true = 1 | x)``,
-        so on sequences that are surely negative (positive) it predicts ``e0`` (``1 - e1``).
-        The out-of-fold probabilities are first recalibrated against the given labels (Platt
-        scaling: a one-feature logistic regression on their logits; K fold models are rarely
-        calibrated as one), then the estimate averages the ``anchor_quantile`` share of
-        sequences with the lowest (highest) recalibrated probability.
-    anchor_quantile : float, default 0.05
-        Share of sequences averaged at each end (``"anchor"`` only). Smaller shares are closer
-        to sure anchors but noisier.
-
-    Returns
-    -------
-    py : ndarray, shape (2,)
-        Estimated clean priors ``P(true = k)``.
-    noise_matrix : ndarray, shape (2, 2)
-        ``[i, j] = P(given = i | true = j)`` (cleanlab's convention).
-    joint : ndarray of int64, shape (2, 2)
-        Estimated counts of (given = i, true = j), summing to n with row sums equal to the
-        given class counts: what :func:`cleanlab.filter.find_label_issues` takes as
-        ``confident_joint``.
-
-    Notes
-    -----
-    Why not cleanlab's estimate by default: the confident joint counts every sequence that is
-    confidently, but not surely, of the other class as noise. When the classes overlap (as
-    in any real assay, where even clean labels are not a function of the sequence) it
-    overestimates the noise: on peptide12 with 20 % symmetric flips it estimates about 30 %,
-    even from the exact noisy posterior. The anchor estimate is unbiased when sure anchors
-    exist and the model ranks them at the ends; a model whose top-ranked sequences are not
-    all truly positive makes it overestimate ``e1``.
-    """
-    from cleanlab.count import estimate_py_and_noise_matrices_from_probabilities
-
-    y = np.asarray(labels).astype(np.int64)
-    probs = np.asarray(pred_probs, dtype=np.float64)
-    if estimator not in NOISE_ESTIMATORS:
-        raise BadInputError(
-            f"unknown noise estimator {estimator!r}; choose one of {', '.join(NOISE_ESTIMATORS)}"
-        )
-    if estimator == "cleanlab":
-        py, nm, _, cj = estimate_py_and_noise_matrices_from_probabilities(y, probs)
-        return np.asarray(py, float), np.asarray(nm, float), np.asarray(cj, np.int64)
-    try:
-        q = float(anchor_quantile)
-    except (TypeError, ValueError):
-        q = float("nan")
-    if not 0.0 < q < 0.5:
-        raise BadInputError(f"anchor_quantile must be between 0 and 0.5, got {anchor_quantile!r}")
-    n = len(y)
-    k = max(1, int(round(q * n)))
-    p1 = np.sort(_recalibrate(y, probs[:, 1]))
-    e0 = float(np.clip(p1[:k].mean(), 0.0, 1.0))  # P(given 1 | true 0)
-    e1 = float(np.clip(1.0 - p1[-k:].mean(), 0.0, 1.0))  # P(given 0 | true 1)
-    if e0 + e1 >= 1.0:  # the model learnt nothing usable: report "all noise"
-        e0 = e1 = 0.5
-    pi_n = float(y.mean())
-    pi = float(np.clip((pi_n - e0) / (1.0 - e0 - e1), 0.0, 1.0))
-    py = np.array([1.0 - pi, pi])
-    nm = np.array([[1.0 - e0, e1], [e0, 1.0 - e1]])
-    joint = nm * py[None, :]  # P(given = i, true = j)
-    rows = joint.sum(axis=1, keepdims=True)
-    counts = np.bincount(y, minlength=2)[:, None]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        joint = np.where(rows > 0, joint / rows * counts, 0.0)
-    return py, nm, np.round(joint).astype(np.int64)
+        return out_of_fold_proba
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _as_truth(truth, n: int) -> np.ndarray:
@@ -604,12 +395,14 @@ def audit_labels(
     n_boot : int, default 200
         Bootstrap resamples for the corrected metrics' intervals.
     noise_estimator : {"anchor", "cleanlab"}, default "anchor"
-        How the noise matrix and priors are estimated (:func:`estimate_noise`). The estimate
+        How the noise matrix and priors are estimated
+        (:func:`badlabels.evaluation.noise_estimate.estimate_noise`; ``"cleanlab"`` is its
+        ``method="confident_joint"``). The estimate
         sets how many labels cleanlab flags (it is passed to
         :func:`cleanlab.filter.find_label_issues` as the confident joint), the reported flip
         rates and the noise correction. cleanlab's own estimate is reported in any case.
     anchor_quantile : float, default 0.05
-        See :func:`estimate_noise`.
+        See :func:`badlabels.evaluation.noise_estimate.estimate_noise`.
     pred_probs : array-like, shape (n, 2), optional
         Out-of-fold probabilities computed elsewhere; skips training.
     progress : callable, optional
@@ -627,9 +420,10 @@ def audit_labels(
     BadInputError
         Bad labels or options, too few labels of a class for the folds.
     """
-    from cleanlab.count import estimate_py_and_noise_matrices_from_probabilities
     from cleanlab.filter import find_label_issues
     from cleanlab.rank import get_label_quality_scores
+
+    from badlabels.training.estimate import out_of_fold_proba
 
     t0 = time.perf_counter()
     seqs, y, alphabet = _as_inputs(data, labels)
@@ -638,15 +432,20 @@ def audit_labels(
     if filter_by not in FILTERS:
         raise BadInputError(f"unknown filter {filter_by!r}; choose one of {', '.join(FILTERS)}")
     # check the estimator's options before any training
+    if noise_estimator not in NOISE_ESTIMATORS:
+        raise BadInputError(
+            f"unknown noise estimator {noise_estimator!r}; choose one of "
+            f"{', '.join(NOISE_ESTIMATORS)}"
+        )
     estimate_noise(np.array([0, 1]), np.array([[0.9, 0.1], [0.1, 0.9]]),
-                   estimator=noise_estimator, anchor_quantile=anchor_quantile)  # fmt: skip
+                   method=_ESTIMATE_METHOD[noise_estimator], anchor_quantile=anchor_quantile)  # fmt: skip
     quality_methods = ("self_confidence", "normalized_margin", "confidence_weighted_entropy")
     if quality_method not in quality_methods:
         raise BadInputError(
             f"unknown quality score {quality_method!r}; choose one of {', '.join(quality_methods)}"
         )
     truth_arr = None if truth is None else _as_truth(truth, len(y))
-    from badlabels.finalmodel import params_for
+    from badlabels.models import params_for
 
     params = params_for(model, model_params, alphabet)
 
@@ -665,13 +464,11 @@ def audit_labels(
     probs = np.clip(probs, 0.0, 1.0)
 
     quality = get_label_quality_scores(y, probs, method=quality_method)
-    cl_py, cl_nm, cl_inv, cl_cj = estimate_py_and_noise_matrices_from_probabilities(y, probs)
+    cl_py, cl_nm, cl_cj = estimate_noise(y, probs, method="confident_joint")  # always reported
     if noise_estimator == "cleanlab":
         py, nm, cj = cl_py, cl_nm, cl_cj
     else:
-        py, nm, cj = estimate_noise(
-            y, probs, estimator=noise_estimator, anchor_quantile=anchor_quantile
-        )
+        py, nm, cj = estimate_noise(y, probs, method="anchor", anchor_quantile=anchor_quantile)
     # cleanlab re-estimates (and warns about) a supplied joint for these two rules
     own_joint = noise_estimator == "cleanlab" or filter_by in ("confident_learning", "predicted_neq_given")
     flagged = find_label_issues(

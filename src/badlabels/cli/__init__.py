@@ -13,7 +13,7 @@ import sys
 import typer
 from typer.core import TyperGroup
 
-from badlabels._internal.console import err_console
+from badlabels.cli._console import err_console
 
 INTERRUPTED = "[yellow]interrupted[/]: finished runs are kept."
 """What Ctrl-C prints (one line on stderr; exit code 130)."""

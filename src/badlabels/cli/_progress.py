@@ -12,7 +12,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from badlabels._internal.console import err_console
+from badlabels.cli._console import err_console
 
 
 class RunProgress:

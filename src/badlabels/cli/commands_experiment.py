@@ -9,9 +9,9 @@ from typing import Annotated
 
 import typer
 
-from badlabels._internal.console import console
 from badlabels.cli import app
 from badlabels.cli._backend_options import BackendOpt, NoReportOpt, RayAddressOpt, WorkersOpt
+from badlabels.cli._console import console
 from badlabels.cli._options import (
     AllowStopOpt,
     DataOpt,

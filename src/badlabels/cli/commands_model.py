@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from badlabels._internal.console import console, err_console
 from badlabels.cli import app
+from badlabels.cli._console import console, err_console
 from badlabels.cli._options import (
     AllowStopOpt,
     DataOpt,

@@ -15,6 +15,7 @@ from badlabels.data import Dataset
 from badlabels.data.splits import check_splittable
 from badlabels.experiment.grid import GridSpec
 from badlabels.experiment.runner import Progress, check_noise, prepare, run_cells
+from badlabels.experiment.settings import RunSettings
 from badlabels.experiment.store import ResultStore
 
 
@@ -60,6 +61,8 @@ def run_experiment(
     out_dir : path
         Output folder (created).
     device : {"auto", "cpu", "cuda"}
+        Resolved once (:class:`~badlabels.experiment.settings.RunSettings`); ``config.json``
+        records the device and precision that ran.
     force : bool
         Re-run cells that already have a record.
     progress : callable, optional
@@ -83,6 +86,9 @@ def run_experiment(
 
     check_backend(backend, workers, ray_address)  # e.g. Ray missing: fail before any work
     check_engine(engine)
+    settings = RunSettings.resolve(
+        device, engine=engine, backend=backend, workers=workers, ray_address=ray_address
+    )
     check_splittable(len(dataset), source=dataset.source)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -109,10 +115,11 @@ def run_experiment(
         "positive_fraction": dataset.positive_fraction,
         "data_fingerprint": dataset.fingerprint(),
         "grid": asdict(grid),
-        "device": device,
+        "device": settings.device,
         "backend": backend,
         "engine": engine,
         "workers": workers,
+        "settings": settings.to_dict(),
         "versions": package_versions(),
         "python": platform.python_version(),
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
@@ -122,7 +129,7 @@ def run_experiment(
         config["count_normalisation"] = normalisation.to_dict()
     (out / "config.json").write_text(json.dumps(config, indent=1, default=str))
     new = run_cells(
-        cells, prepared, store, device=device, force=force, progress=progress,
+        cells, prepared, store, device=settings.device, force=force, progress=progress,
         backend=backend, workers=workers, ray_address=ray_address, engine=engine,
     )  # fmt: skip
     wanted = {c.cell_id for c in cells}

@@ -54,88 +54,28 @@ from badlabels.experiment.runner_core import (
     run_cell_plain,
     score_cell,
 )
-
-ENGINES = ("auto", "plain", "stacked")
-"""Accepted values of ``engine``."""
-
-MAX_K = {"cuda": 32, "cpu": 16}
-"""Most cells per stacked unit, by device type (``BADLABELS_MAX_K`` overrides)."""
-
-
-def check_engine(engine: str) -> str:
-    """Return ``engine`` if known, else raise :class:`BadInputError`."""
-    if engine not in ENGINES:
-        raise BadInputError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
-    return engine
-
-
-def _device_type(device: str) -> str:
-    if str(device).strip().lower() == "auto":
-        import torch
-
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return "cuda" if str(device).strip().lower().startswith("cuda") else "cpu"
-
-
-def max_k(device: str = "auto") -> int:
-    """Most cells in one stacked unit on ``device``."""
-    env = os.environ.get("BADLABELS_MAX_K")
-    if env:
-        try:
-            return max(1, int(env))
-        except ValueError:
-            raise BadInputError(f"BADLABELS_MAX_K must be an integer, got {env!r}") from None
-    return MAX_K[_device_type(device)]
+from badlabels.training.stacking import (  # noqa: F401  (re-exported: the engine's vocabulary)
+    ENGINES,
+    MAX_K,
+    StackKey,
+    _device_type,
+    check_engine,
+    max_k,
+    stack_spec,
+)
 
 
 def _estimator(cell: Cell, noise_rate_hint: float | None, device: str = "auto"):
     """The estimator the plain engine would build for ``cell`` (unfitted)."""
     from badlabels.training.methods import build_estimator
 
-    model_params = dict(cell.model_params)
-    if cell.model != "logreg":
-        model_params.update(
-            batch_size=cell.batch_size,
-            max_epochs=cell.max_epochs,
-            patience=cell.patience,
-            lr=cell.lr,
-            device=device,
-        )
-    model_params["random_state"] = cell.seed
     return build_estimator(
         cell.model,
         cell.method,
-        model_params=model_params,
+        model_params=cell.estimator_params(device),
         method_params=dict(cell.method_params),
         noise_rate_hint=noise_rate_hint,
     )
-
-
-def stack_spec(est) -> tuple[tuple, tuple[str, dict | None]] | None:
-    """``(schedule key, (loss, loss_params))`` if ``est`` can train stacked, else None.
-
-    Stackable: exactly an ``LSTMClassifier`` (not a wrapper or a subclass). The key holds
-    everything the K models of a unit must share.
-    """
-    from badlabels.models.lstm import LSTMClassifier
-
-    if type(est) is not LSTMClassifier:
-        return None
-    try:
-        est._check_params()
-        hidden = est._hidden()
-    except BadInputError:
-        return None
-    key = (
-        hidden,
-        float(est.lr),
-        int(est.batch_size),
-        int(est.max_epochs),
-        None if est.patience is None else int(est.patience),
-        float(est.weight_decay),
-        est.alphabet,
-    )
-    return key, (est.loss, est.loss_params)
 
 
 def _cell_key(cell: Cell) -> tuple | None:
@@ -150,7 +90,7 @@ def _cell_key(cell: Cell) -> tuple | None:
     if spec is None:
         return None
     data = (cell.dataset, cell.data_fingerprint, tuple(cell.split), cell.split_seed)
-    return data + spec[0]
+    return data, spec[0]
 
 
 def plan_units(cells: list[Cell], *, engine: str = "auto", device: str = "auto") -> list[list[Cell]]:
@@ -247,8 +187,8 @@ def run_unit_stacked(
     if len(members) < 1:
         return [run_cell_plain(c, prepared, device=device, progress=progress) for c in unit]
 
-    hidden, lr, batch_size, max_epochs, patience, weight_decay, alphabet = first[0]
-    alphabet = AMINO_ACIDS if alphabet is None else alphabet
+    key: StackKey = first[0]
+    alphabet = AMINO_ACIDS if key.alphabet is None else key.alphabet
 
     def encoded(part, what):
         tokens, lengths = encode(part.sequences, alphabet)
@@ -280,13 +220,9 @@ def run_unit_stacked(
         val_lengths=None if val is None else val.lengths,
         val_y=val_y,
         n_tokens=len(alphabet) + 1,
-        hidden_sizes=hidden,
+        hidden_sizes=key.hidden_sizes,
         losses=[specs[i][1] for i in members],
-        lr=lr,
-        weight_decay=weight_decay,
-        batch_size=batch_size,
-        max_epochs=max_epochs,
-        patience=patience,
+        schedule=key.schedule,
         precision=precision,
         progress=on_epoch if progress is not None else None,
     )

@@ -50,6 +50,33 @@ class Cell:
         d["model_params"] = dict(self.model_params)
         return d
 
+    def estimator_params(self, device: str = "auto") -> dict:
+        """The model parameters of this cell's estimator, for every engine.
+
+        The cell's ``model_params``, then (neural models) its schedule -- ``batch_size``,
+        ``max_epochs``, ``patience``, ``lr`` -- and ``device``, then ``random_state=seed``.
+
+        Parameters
+        ----------
+        device : str
+            Training device (``"auto"``, ``"cpu"``, ``"cuda"``...).
+
+        Returns
+        -------
+        dict
+        """
+        params = dict(self.model_params)
+        if self.model != "logreg":
+            params.update(
+                batch_size=self.batch_size,
+                max_epochs=self.max_epochs,
+                patience=self.patience,
+                lr=self.lr,
+                device=device,
+            )
+        params["random_state"] = self.seed
+        return params
+
     @classmethod
     def from_dict(cls, d: dict) -> Cell:
         names = {f.name for f in fields(cls)}

@@ -140,20 +140,10 @@ def run_cell_plain(
 
     train_noise = corrupt_part(prepared.train, cell, "train")
     val_noise = corrupt_part(prepared.val, cell, "val")
-    model_params = dict(cell.model_params)
-    if cell.model != "logreg":
-        model_params.update(
-            batch_size=cell.batch_size,
-            max_epochs=cell.max_epochs,
-            patience=cell.patience,
-            lr=cell.lr,
-            device=device,
-        )
-    model_params["random_state"] = cell.seed
     est = build_estimator(
         cell.model,
         cell.method,
-        model_params=model_params,
+        model_params=cell.estimator_params(device),
         method_params=dict(cell.method_params),
         noise_rate_hint=float(val_noise.flipped.mean()),
     )

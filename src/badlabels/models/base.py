@@ -12,9 +12,11 @@ returning an ``nn.Module`` called as ``module(tokens, lengths) -> logits``.
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -24,15 +26,37 @@ from torch import nn
 
 from badlabels.data.encoding import AMINO_ACIDS, encode
 from badlabels.errors import BadInputError
+from badlabels.training.schedule import TrainSchedule
 from badlabels.training.trainer import (
     EVAL_BATCH_SIZE,
+    DeviceData,
     Trainer,
+    TrainResult,
     predict_logits,
     resolve_device,
     to_device_data,
 )
 
 CLASSES = np.array([0, 1])
+
+
+@dataclass
+class FitData:
+    """What :meth:`NeuralClassifier._fit_data` prepares for training.
+
+    Attributes
+    ----------
+    train : DeviceData
+        Encoded training rows with labels (and weights), on ``device``.
+    val : DeviceData or None
+        Encoded validation rows with labels; None when nothing is held out.
+    device : torch.device
+        The resolved training device.
+    """
+
+    train: DeviceData
+    val: DeviceData | None
+    device: torch.device
 
 
 def as_sequences(X, what: str = "X") -> np.ndarray:
@@ -295,43 +319,48 @@ class NeuralClassifier(SequenceClassifier):
         return tokens
 
     # --- fit --------------------------------------------------------------------------
-    def fit(
-        self,
-        X,
-        y,
-        eval_set=None,
-        progress: Callable[..., object] | None = None,
-        sample_weight=None,
-    ):
-        """Train the network.
-
-        Parameters
-        ----------
-        X : array-like of str, shape (n,)
-            Sequences.
-        y : array-like of {0, 1}, shape (n,)
-            Labels (possibly noisy).
-        eval_set : tuple (X_val, y_val), optional
-            Validation data for early stopping. Without it, ``validation_fraction`` of
-            ``X`` is held out at random (seeded by ``random_state``).
-        progress : callable, optional
-            ``progress("epoch", epoch=, max_epochs=, train_loss=, val_loss=)`` after
-            each epoch.
-        sample_weight : array-like of float, shape (n,), optional
-            Per-sample weights of the training loss (the validation loss is unweighted).
+    def train_schedule(self) -> TrainSchedule:
+        """The training schedule of this estimator's parameters (checked first).
 
         Returns
         -------
-        self
+        TrainSchedule
+            ``batch_size``, ``lr``, ``max_epochs``, ``patience``, ``weight_decay``.
         """
-        t0 = time.perf_counter()
         self._check_params()
+        return TrainSchedule(
+            batch_size=self.batch_size,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            patience=self.patience,
+            weight_decay=self.weight_decay,
+        )
+
+    def _fit_inputs(self, X, y, sample_weight=None):
+        """Check ``fit``'s inputs: ``(sequences (n,), labels (n,) int64, weights (n,) or None)``."""
         seqs = as_sequences(X)
         n = len(seqs)
         if n == 0:
             raise BadInputError("no training sequences")
-        labels = as_labels(y, n)
-        weights = as_weights(sample_weight, n)
+        return seqs, as_labels(y, n), as_weights(sample_weight, n)
+
+    def _fit_data(self, seqs, labels, weights, eval_set=None) -> FitData:
+        """The preparation every neural ``fit`` shares: fitted alphabet, seed, classes and
+        width set, the validation data split off (or ``eval_set`` checked), both encoded
+        and put on the device once.
+
+        Parameters
+        ----------
+        seqs : ndarray of str, shape (n,)
+        labels : ndarray of int64, shape (n,)
+        weights : ndarray of float, shape (n,), or None
+        eval_set : tuple (X_val, y_val), optional
+
+        Returns
+        -------
+        FitData
+        """
+        n = len(seqs)
         self.alphabet_ = AMINO_ACIDS if self.alphabet is None else self.alphabet
         self.random_seed_ = seed_from(self.random_state)
         self.classes_ = CLASSES.copy()
@@ -371,29 +400,72 @@ class NeuralClassifier(SequenceClassifier):
         val = None
         if val_tokens is not None:
             val = to_device_data(val_tokens, val_lengths, val_labels, device=device)
+        return FitData(train=train, val=val, device=device)
 
-        trainer = Trainer(
-            loss=self.loss,
-            loss_params=self.loss_params,
-            lr=float(self.lr),
-            weight_decay=float(self.weight_decay),
-            batch_size=int(self.batch_size),
-            max_epochs=int(self.max_epochs),
-            patience=self.patience,
+    def _trainer(self) -> Trainer:
+        """The trainer of this estimator's schedule, loss and seed (after ``_fit_data``)."""
+        return Trainer.from_schedule(
+            self.train_schedule(), loss=self.loss, loss_params=self.loss_params,
             seed=self.random_seed_,
-        )
+        )  # fmt: skip
+
+    @contextlib.contextmanager
+    def _seeded(self, device: torch.device) -> Iterator[None]:
+        """Seed the global RNG (nn init, dropout) without disturbing the caller's stream."""
         cuda_devices = [device.index or 0] if device.type == "cuda" else []
-        # Seed the global RNG (nn init, dropout) without disturbing the caller's stream.
         with torch.random.fork_rng(devices=cuda_devices):
             torch.manual_seed(self.random_seed_)
-            module = self.build_module(len(self.alphabet_) + 1, self.max_len_).to(device)
-            result = trainer.fit(module, train, val, progress=progress)
+            yield
 
+    def _new_module(self, device: torch.device) -> nn.Module:
+        """A fresh network for the fitted alphabet and width, on ``device`` (global RNG)."""
+        return self.build_module(len(self.alphabet_) + 1, self.max_len_).to(device)
+
+    def _set_trained(self, module: nn.Module, result: TrainResult, t0: float) -> None:
+        """Store the fitted attributes of a finished training (``t0``: start of ``fit``)."""
         self.module_ = module.eval()
         self.history_ = result.history
         self.epochs_run_ = result.epochs_run
         self.best_epoch_ = result.best_epoch
         self.train_seconds_ = time.perf_counter() - t0
+
+    def fit(
+        self,
+        X,
+        y,
+        eval_set=None,
+        progress: Callable[..., object] | None = None,
+        sample_weight=None,
+    ):
+        """Train the network.
+
+        Parameters
+        ----------
+        X : array-like of str, shape (n,)
+            Sequences.
+        y : array-like of {0, 1}, shape (n,)
+            Labels (possibly noisy).
+        eval_set : tuple (X_val, y_val), optional
+            Validation data for early stopping. Without it, ``validation_fraction`` of
+            ``X`` is held out at random (seeded by ``random_state``).
+        progress : callable, optional
+            ``progress("epoch", epoch=, max_epochs=, train_loss=, val_loss=)`` after
+            each epoch.
+        sample_weight : array-like of float, shape (n,), optional
+            Per-sample weights of the training loss (the validation loss is unweighted).
+
+        Returns
+        -------
+        self
+        """
+        t0 = time.perf_counter()
+        self._check_params()
+        data = self._fit_data(*self._fit_inputs(X, y, sample_weight), eval_set=eval_set)
+        trainer = self._trainer()
+        with self._seeded(data.device):
+            module = self._new_module(data.device)
+            result = trainer.fit(module, data.train, data.val, progress=progress)
+        self._set_trained(module, result, t0)
         return self
 
     # --- predict ----------------------------------------------------------------------

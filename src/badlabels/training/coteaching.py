@@ -5,9 +5,9 @@ Assumptions
 - Networks fit clean labels before noisy ones, so in each mini-batch the samples with the
   smallest loss are mostly correctly labelled ("small-loss trick").
 - The share of wrong labels (the *forget rate*) is known or estimated. By default it is
-  estimated from the noisy training labels alone (:func:`badlabels.training.wrappers.
-  estimate_noise`: out-of-fold logistic regression + cleanlab), never from clean or test
-  labels.
+  estimated from the noisy training labels alone
+  (:func:`badlabels.training.estimate.estimate_noise_from_sequences`: out-of-fold logistic
+  regression, then the audit's anchor-point estimate), never from clean or test labels.
 
 Algorithm
 ---------
@@ -18,40 +18,30 @@ gradient step on them only. ``R(e) = forget_rate * min(e / num_gradual, 1) ** ex
 (Han et al.: ``num_gradual = T_k = 10``, ``exponent = c = 1``): nothing is dropped in the
 first epoch, the full forget rate from epoch ``num_gradual`` on.
 
-Early stopping watches the first network's loss on the (noisy) validation split, and the
-first network alone makes the predictions (no two-model ensemble, so the comparison with
-single-model methods stays fair). Cost: about twice a plain fit, plus the estimate.
+Training is the one loop of :class:`~badlabels.training.trainer.Trainer` with
+:class:`CoTeachingStep` plugged in, after the preparation every neural model's ``fit`` makes
+(:meth:`~badlabels.models.base.NeuralClassifier._fit_data`). Early stopping watches the
+first network's loss on the (noisy) validation split, and the first network alone makes the
+predictions (no two-model ensemble, so the comparison with single-model methods stays
+fair). Cost: about twice a plain fit, plus the estimate.
 """
 
 from __future__ import annotations
 
-import math
 import numbers
 import time
+from collections.abc import Callable, Sequence
 
-import numpy as np
 import torch
+from torch import nn
 
-from badlabels.data.encoding import AMINO_ACIDS
 from badlabels.errors import BadInputError
 from badlabels.models import make_model
-from badlabels.models.base import (
-    CLASSES,
-    NeuralClassifier,
-    as_labels,
-    as_sequences,
-    as_weights,
-    seed_from,
-    validation_split,
-)
-from badlabels.training.losses import get_loss, get_per_sample_loss
-from badlabels.training.trainer import (
-    DeviceData,
-    predict_logits,
-    resolve_device,
-    to_device_data,
-)
-from badlabels.training.wrappers import _model_params, _Wrapper, alphabet_param, estimate_noise
+from badlabels.models.base import NeuralClassifier
+from badlabels.training.estimate import estimate_noise_from_sequences
+from badlabels.training.losses import get_per_sample_loss
+from badlabels.training.trainer import DeviceData, TrainStep
+from badlabels.training.wrappers import _model_params, _Wrapper, alphabet_param
 
 
 def forget_schedule(forget_rate: float, epoch: int, num_gradual: int = 10, exponent=1.0) -> float:
@@ -133,7 +123,7 @@ class CoTeachingClassifier(_Wrapper):
         fr = self.forget_rate
         self.noise_estimate_ = None
         if fr is None:
-            est = estimate_noise(
+            est = estimate_noise_from_sequences(
                 seqs,
                 labels,
                 n_folds=self.n_folds,
@@ -190,163 +180,98 @@ class CoTeachingClassifier(_Wrapper):
         if not isinstance(net, NeuralClassifier):
             raise BadInputError(f"coteaching needs a neural model, not {self.model!r}")
         net._check_params()
-        seqs = as_sequences(X)
-        n = len(seqs)
-        if n == 0:
-            raise BadInputError("no training sequences")
-        labels = as_labels(y, n)
-        weights = as_weights(sample_weight, n)
+        seqs, labels, weights = net._fit_inputs(X, y, sample_weight)
         self.forget_rate_ = self._resolve_forget_rate(seqs, labels, params)
+        data = net._fit_data(seqs, labels, weights, eval_set=eval_set)
 
-        net.alphabet_ = AMINO_ACIDS if net.alphabet is None else net.alphabet
-        net.random_seed_ = seed_from(net.random_state)
-        net.classes_ = CLASSES.copy()
-        device = resolve_device(net.device)
-        if eval_set is not None:
-            try:
-                X_val, y_val = eval_set
-            except (TypeError, ValueError):
-                raise BadInputError("eval_set must be a pair (X_val, y_val)") from None
-            val_seqs = as_sequences(X_val, "eval_set X")
-            if len(val_seqs) == 0:
-                raise BadInputError("eval_set holds no sequences")
-            val_labels = as_labels(y_val, len(val_seqs), both_classes=False)
-            train_idx = np.arange(n)
-        else:
-            train_idx, val_idx = validation_split(n, net.validation_fraction, net.random_seed_)
-            val_seqs, val_labels = seqs[val_idx], labels[val_idx]
-
-        tokens, lengths = net._encode(seqs[train_idx])
-        val_tokens = val_lengths = None
-        if len(val_seqs):
-            val_tokens, val_lengths = net._encode(val_seqs, "eval_set X")
-        widths = [tokens.shape[1]] + ([] if val_tokens is None else [val_tokens.shape[1]])
-        net.max_len_ = int(max(widths))
-        tokens = net._fit_width(tokens, lengths)
-        train = to_device_data(
-            tokens,
-            lengths,
-            labels[train_idx],
-            None if weights is None else weights[train_idx],
-            device=device,
-        )
-        val = None
-        if val_tokens is not None:
-            val_tokens = net._fit_width(val_tokens, val_lengths, "eval_set X")
-            val = to_device_data(val_tokens, val_lengths, val_labels, device=device)
-
-        cuda_devices = [device.index or 0] if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=cuda_devices):
-            torch.manual_seed(net.random_seed_)
-            n_tokens = len(net.alphabet_) + 1
-            first = net.build_module(n_tokens, net.max_len_).to(device)
-            second = net.build_module(n_tokens, net.max_len_).to(device)
-            history, best_epoch = self._train(net, first, second, train, val, progress)
-
-        net.module_ = first.eval()
-        net.history_ = history
-        net.epochs_run_ = len(history)
-        net.best_epoch_ = best_epoch
-        net.train_seconds_ = time.perf_counter() - t0
+        trainer = net._trainer()
+        with net._seeded(data.device):
+            first = net._new_module(data.device)
+            second = net._new_module(data.device)
+            step = CoTeachingStep(
+                first,
+                second,
+                get_per_sample_loss(net.loss, **(net.loss_params or {})),
+                lr=trainer.lr,
+                weight_decay=trainer.weight_decay,
+                forget_rate=self.forget_rate_,
+                num_gradual=self.num_gradual,
+                exponent=self.exponent,
+            )
+            result = trainer.fit(first, data.train, data.val, progress=progress, step=step)
+        net._set_trained(first, result, t0)
         self._adopt(net, t0)
         return self
 
-    def _train(
-        self,
-        net: NeuralClassifier,
-        first: torch.nn.Module,
-        second: torch.nn.Module,
-        train: DeviceData,
-        val: DeviceData | None,
-        progress,
-    ) -> tuple[list[dict], int]:
-        loss_params = net.loss_params or {}
-        per_sample = get_per_sample_loss(net.loss, **loss_params)
-        val_loss_fn = get_loss(net.loss, **loss_params)
-        device = train.tokens.device
-        opts = [
-            torch.optim.Adam(m.parameters(), lr=float(net.lr), weight_decay=float(net.weight_decay))
+
+class CoTeachingStep(TrainStep):
+    """One co-teaching step on a mini-batch, plugged into :class:`~badlabels.training.
+    trainer.Trainer`'s epoch loop (which watches and restores ``first``).
+
+    Parameters
+    ----------
+    first, second : nn.Module
+        The two networks (same architecture, different initialisations).
+    per_sample : callable
+        ``per_sample(logits (B,), targets (B,)) -> losses (B,)``, the loss ranked and trained.
+    lr, weight_decay : float
+        Each network's Adam.
+    forget_rate : float
+        Share of a batch dropped once the ramp is over.
+    num_gradual : int
+    exponent : float
+        The ramp (:func:`forget_schedule`).
+
+    Notes
+    -----
+    Each network ranks the batch by its per-sample loss and its ``1 - R(e)`` smallest-loss
+    samples train the *other* network. The batch's reported training loss is the first
+    network's mean loss on the samples the second picked. The epoch's record gets
+    ``forget_rate`` (the share dropped that epoch).
+    """
+
+    def __init__(
+        self, first: nn.Module, second: nn.Module, per_sample: Callable, *, lr: float,
+        weight_decay: float, forget_rate: float, num_gradual: int = 10, exponent: float = 1.0,
+    ):  # fmt: skip
+        self.first, self.second = first, second
+        self.per_sample = per_sample
+        self.optimizers = [
+            torch.optim.Adam(m.parameters(), lr=lr, weight_decay=weight_decay)
             for m in (first, second)
         ]
-        generator = torch.Generator(device=device)
-        generator.manual_seed(int(net.random_seed_))
-        if val is not None and (val.y is None or len(val) == 0):
-            val = None
+        self.forget_rate = float(forget_rate)
+        self.num_gradual = num_gradual
+        self.exponent = exponent
+        self.rate = 0.0
 
-        n, bs = len(train), int(net.batch_size)
-        max_epochs = int(net.max_epochs)
-        history: list[dict] = []
-        best_loss, best_epoch, best_state, since_best = math.inf, 0, None, 0
-        for epoch in range(1, max_epochs + 1):
-            t0 = time.perf_counter()
-            rate = forget_schedule(self.forget_rate_, epoch - 1, self.num_gradual, self.exponent)
-            first.train()
-            second.train()
-            perm = torch.randperm(n, generator=generator, device=device)
-            total = torch.zeros((), device=device)
-            for start in range(0, n, bs):
-                idx = perm[start : start + bs]
-                lengths = None if train.lengths is None else train.lengths[idx]
-                tokens, y = train.tokens[idx], train.y[idx]
-                loss1 = per_sample(first(tokens, lengths).reshape(-1), y)
-                loss2 = per_sample(second(tokens, lengths).reshape(-1), y)
-                n_keep = max(1, int(round((1.0 - rate) * idx.shape[0])))
-                # each network's small-loss samples train the *other* network
-                pick1 = torch.argsort(loss1.detach())[:n_keep]
-                pick2 = torch.argsort(loss2.detach())[:n_keep]
-                if train.weight is not None:
-                    w = train.weight[idx]
-                    step1 = (loss1[pick2] * w[pick2]).mean()
-                    step2 = (loss2[pick1] * w[pick1]).mean()
-                else:
-                    step1, step2 = loss1[pick2].mean(), loss2[pick1].mean()
-                for opt in opts:
-                    opt.zero_grad(set_to_none=True)
-                (step1 + step2).backward()
-                for opt in opts:
-                    opt.step()
-                total += step1.detach() * idx.shape[0]
-            train_loss = float(total.item()) / max(n, 1)
+    def modules(self) -> Sequence[nn.Module]:  # noqa: D102
+        return (self.first, self.second)
 
-            val_loss = None
-            if val is not None:
-                logits = predict_logits(first, val)
-                with torch.inference_mode():
-                    val_loss = float(val_loss_fn(logits, val.y).item())
-            history.append(
-                {
-                    "epoch": epoch,
-                    "train_loss": train_loss,
-                    "val_loss": val_loss,
-                    "seconds": time.perf_counter() - t0,
-                    "forget_rate": rate,
-                }
-            )
-            score = val_loss if val_loss is not None else -epoch
-            if score < best_loss:
-                best_loss, best_epoch, since_best = score, epoch, 0
-                if val is not None:
-                    best_state = {k: v.detach().clone() for k, v in first.state_dict().items()}
-            else:
-                since_best += 1
-            if progress is not None:
-                progress(
-                    "epoch",
-                    epoch=epoch,
-                    max_epochs=max_epochs,
-                    train_loss=train_loss,
-                    val_loss=val_loss,
-                    forget_rate=rate,
-                )
-            if net.patience is not None and val is not None and since_best >= net.patience:
-                break
-        if best_epoch == 0:  # every validation loss was NaN: keep the last weights
-            best_epoch = len(history)
-        elif best_state is not None and best_epoch != len(history):
-            first.load_state_dict(best_state)
-        first.eval()
-        second.eval()
-        return history, best_epoch
+    def begin_epoch(self, epoch: int) -> dict:  # noqa: D102
+        self.rate = forget_schedule(self.forget_rate, epoch - 1, self.num_gradual, self.exponent)
+        return {"forget_rate": self.rate}
+
+    def __call__(self, batch: DeviceData) -> torch.Tensor:  # noqa: D102
+        tokens, lengths, y = batch.tokens, batch.lengths, batch.y
+        loss1 = self.per_sample(self.first(tokens, lengths).reshape(-1), y)
+        loss2 = self.per_sample(self.second(tokens, lengths).reshape(-1), y)
+        n_keep = max(1, int(round((1.0 - self.rate) * len(batch))))
+        # each network's small-loss samples train the *other* network
+        pick1 = torch.argsort(loss1.detach())[:n_keep]
+        pick2 = torch.argsort(loss2.detach())[:n_keep]
+        if batch.weight is not None:
+            w = batch.weight
+            step1 = (loss1[pick2] * w[pick2]).mean()
+            step2 = (loss2[pick1] * w[pick1]).mean()
+        else:
+            step1, step2 = loss1[pick2].mean(), loss2[pick1].mean()
+        for opt in self.optimizers:
+            opt.zero_grad(set_to_none=True)
+        (step1 + step2).backward()
+        for opt in self.optimizers:
+            opt.step()
+        return step1.detach()
 
 
-__all__ = ["CoTeachingClassifier", "forget_schedule"]
+__all__ = ["CoTeachingClassifier", "CoTeachingStep", "forget_schedule"]

@@ -187,7 +187,7 @@ METHODS: dict[str, Method] = {
         ),
         Method(
             "forward",
-            "forward loss correction with a given or cleanlab-estimated transition matrix",
+            "forward loss correction with a given or anchor-estimated transition matrix",
             {"matrix": None, "n_folds": 3, "estimator": "logreg"},
             _build_forward,
         ),

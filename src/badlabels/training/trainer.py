@@ -1,17 +1,23 @@
-"""A plain, fast mini-batch training loop for the neural estimators.
+"""The one mini-batch training loop of the neural estimators.
 
 Everything is put on the device once (:func:`to_device_data`); an epoch draws one
 random permutation with a local :class:`torch.Generator` and slices it into
 mini-batches, so there is no DataLoader, no per-batch host-to-device copy and no
-re-encoding. Optimiser: Adam. Early stopping watches the validation loss and the
-weights of the best epoch are restored at the end.
+re-encoding. Early stopping (:class:`~badlabels.training.stopping.EarlyStopping`) watches
+the validation loss and the weights of the best epoch are restored at the end.
+
+:class:`Trainer` owns the epochs; what a batch does is a :class:`TrainStep` (default
+:class:`AdamStep`: one Adam step on the loss; co-teaching plugs in its own), and epoch-end
+callbacks (:data:`EpochCallback`) see every epoch's record (progress events are one).
+
+Assumptions: the module and the data are on one device; a step's networks are trained
+only through the step (the loop never touches their optimisers).
 """
 
 from __future__ import annotations
 
-import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,6 +26,8 @@ from torch import nn
 
 from badlabels.errors import BadInputError
 from badlabels.training.losses import get_loss
+from badlabels.training.schedule import TrainSchedule
+from badlabels.training.stopping import EarlyStopping
 
 EVAL_BATCH_SIZE = 8192
 """Rows per forward pass when evaluating (validation loss, predictions)."""
@@ -177,7 +185,8 @@ class TrainResult:
     ----------
     history : list of dict
         One dict per epoch: ``epoch`` (1-based), ``train_loss``, ``val_loss`` (None
-        without validation data), ``seconds``.
+        without validation data), ``seconds``, then what the step adds (see
+        :meth:`TrainStep.begin_epoch`).
     best_epoch : int
         1-based epoch whose weights the module holds at the end.
     epochs_run : int
@@ -193,9 +202,87 @@ class TrainResult:
     seconds: float = 0.0
 
 
+EpochCallback = Callable[[dict], object]
+"""Called at the end of every epoch with that epoch's history record; a truthy return
+value stops training after this epoch."""
+
+_RECORD_KEYS = ("epoch", "train_loss", "val_loss", "seconds")
+
+
+class TrainStep:
+    """What the one epoch loop of :class:`Trainer` does with a mini-batch.
+
+    The loop owns the epochs, the batch order, the validation loss, early stopping, the
+    restoring of the best weights and the epoch-end callbacks; a step owns the networks'
+    update. Subclass it for another training scheme (co-teaching:
+    :class:`badlabels.training.coteaching.CoTeachingStep`).
+    """
+
+    def modules(self) -> Sequence[nn.Module]:
+        """Every network the step trains (put in train mode each epoch, eval mode at the end)."""
+        raise NotImplementedError
+
+    def begin_epoch(self, epoch: int) -> dict:
+        """Called before epoch ``epoch`` (1-based); the returned dict is added to the epoch's
+        history record and progress event (default: nothing)."""
+        return {}
+
+    def __call__(self, batch: DeviceData) -> torch.Tensor:
+        """Take one training step on ``batch`` (with ``y``) and return its mean training
+        loss, a scalar tensor (the epoch's ``train_loss`` is its row-weighted mean)."""
+        raise NotImplementedError
+
+
+class AdamStep(TrainStep):
+    """The plain step: ``loss_fn(module(batch), y, weight)``, one Adam step.
+
+    Parameters
+    ----------
+    module : nn.Module
+    loss_fn : callable
+        ``loss_fn(logits (B,), targets (B,), weight (B,) or None) -> scalar``.
+    lr, weight_decay : float
+        Adam's.
+    """
+
+    def __init__(self, module: nn.Module, loss_fn: Callable, lr: float, weight_decay: float):
+        self.module = module
+        self.loss_fn = loss_fn
+        self.optimizer = torch.optim.Adam(module.parameters(), lr=lr, weight_decay=weight_decay)
+
+    def modules(self) -> Sequence[nn.Module]:  # noqa: D102
+        return (self.module,)
+
+    def __call__(self, batch: DeviceData) -> torch.Tensor:  # noqa: D102
+        logits = self.module(batch.tokens, batch.lengths).reshape(-1)
+        loss = self.loss_fn(logits, batch.y, batch.weight)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        return loss.detach()
+
+
+def progress_callback(progress: Callable[..., object], max_epochs: int) -> EpochCallback:
+    """An epoch callback that reports ``progress("epoch", epoch=, max_epochs=, train_loss=,
+    val_loss=, ...)``, with what the step added to the record (e.g. ``forget_rate=``) last."""
+
+    def report(record: dict) -> None:
+        extra = {k: v for k, v in record.items() if k not in _RECORD_KEYS}
+        progress(
+            "epoch",
+            epoch=record["epoch"],
+            max_epochs=int(max_epochs),
+            train_loss=record["train_loss"],
+            val_loss=record["val_loss"],
+            **extra,
+        )
+
+    return report
+
+
 @dataclass
 class Trainer:
-    """Mini-batch Adam with early stopping on the validation loss.
+    """Mini-batch Adam with early stopping on the validation loss: the one epoch loop.
 
     Parameters
     ----------
@@ -212,7 +299,8 @@ class Trainer:
     max_epochs : int
     patience : int or None
         Stop after this many epochs without a better validation loss (``None``:
-        never stop early; the best epoch's weights are still restored).
+        never stop early; the best epoch's weights are still restored). The rule is
+        :class:`~badlabels.training.stopping.EarlyStopping`'s.
     seed : int
         Seeds the permutation generator.
     eval_batch_size : int
@@ -229,12 +317,43 @@ class Trainer:
     seed: int = 0
     eval_batch_size: int = EVAL_BATCH_SIZE
 
+    @classmethod
+    def from_schedule(
+        cls, schedule: TrainSchedule, *, loss: str = "bce", loss_params: dict | None = None,
+        seed: int = 0,
+    ) -> Trainer:  # fmt: skip
+        """A trainer running ``schedule`` with ``loss`` and batch order ``seed``."""
+        return cls(
+            loss=loss,
+            loss_params=loss_params,
+            lr=schedule.lr,
+            weight_decay=schedule.weight_decay,
+            batch_size=schedule.batch_size,
+            max_epochs=schedule.max_epochs,
+            patience=schedule.patience,
+            seed=seed,
+        )
+
+    @property
+    def schedule(self) -> TrainSchedule:
+        """The trainer's schedule fields as one :class:`TrainSchedule`."""
+        return TrainSchedule(
+            batch_size=self.batch_size,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            patience=self.patience,
+            weight_decay=self.weight_decay,
+        )
+
     def fit(
         self,
         module: nn.Module,
         train: DeviceData,
         val: DeviceData | None = None,
         progress: Callable[..., object] | None = None,
+        *,
+        step: TrainStep | None = None,
+        callbacks: Sequence[EpochCallback] = (),
     ) -> TrainResult:
         """Train ``module`` in place.
 
@@ -242,7 +361,8 @@ class Trainer:
         ----------
         module : nn.Module
             Already on the data's device; ``module(tokens (B, L), lengths (B,) or None)
-            -> logits (B,)``.
+            -> logits (B,)``. Its validation loss drives early stopping, and it is the
+            network whose best weights are restored.
         train : DeviceData
             Training data with ``y`` (and optionally ``weight``).
         val : DeviceData, optional
@@ -250,7 +370,12 @@ class Trainer:
             its (unweighted) loss.
         progress : callable, optional
             Called after each epoch as ``progress("epoch", epoch=, max_epochs=,
-            train_loss=, val_loss=)``.
+            train_loss=, val_loss=)`` (plus what ``step`` adds to the epoch's record).
+        step : TrainStep, optional
+            How a batch is trained; default :class:`AdamStep` on ``module`` with this
+            trainer's loss, ``lr`` and ``weight_decay``.
+        callbacks : sequence of callable
+            Epoch-end callbacks (:data:`EpochCallback`), called after ``progress``.
 
         Returns
         -------
@@ -261,35 +386,31 @@ class Trainer:
         if val is not None and (val.y is None or len(val) == 0):
             val = None
         loss_fn = get_loss(self.loss, **(self.loss_params or {}))
+        if step is None:
+            step = AdamStep(module, loss_fn, lr=self.lr, weight_decay=self.weight_decay)
         device = train.tokens.device
-        optimizer = torch.optim.Adam(
-            module.parameters(), lr=self.lr, weight_decay=self.weight_decay
-        )
         generator = torch.Generator(device=device)
         generator.manual_seed(int(self.seed))
+        max_epochs = int(self.max_epochs)
+        on_epoch_end = list(callbacks)
+        if progress is not None:
+            on_epoch_end.insert(0, progress_callback(progress, max_epochs))
 
         n = len(train)
         bs = int(self.batch_size)
         result = TrainResult()
-        best_loss = math.inf
-        best_state: dict[str, torch.Tensor] | None = None
-        since_best = 0
+        stopper = EarlyStopping(self.patience)
         t_start = time.perf_counter()
-        for epoch in range(1, int(self.max_epochs) + 1):
+        for epoch in range(1, max_epochs + 1):
             t0 = time.perf_counter()
-            module.train()
+            extra = step.begin_epoch(epoch)
+            for m in step.modules():
+                m.train()
             perm = torch.randperm(n, generator=generator, device=device)
             total = torch.zeros((), device=device)
             for start in range(0, n, bs):
                 idx = perm[start : start + bs]
-                lengths = None if train.lengths is None else train.lengths[idx]
-                logits = module(train.tokens[idx], lengths).reshape(-1)
-                weight = None if train.weight is None else train.weight[idx]
-                loss = loss_fn(logits, train.y[idx], weight)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                total += loss.detach() * idx.shape[0]
+                total += step(_rows(train, idx)).detach() * idx.shape[0]
             train_loss = float(total.item()) / max(n, 1)
 
             val_loss = None
@@ -297,55 +418,48 @@ class Trainer:
                 logits = predict_logits(module, val, self.eval_batch_size)
                 with torch.inference_mode():
                     val_loss = float(loss_fn(logits, val.y).item())
-            seconds = time.perf_counter() - t0
-            result.history.append(
-                {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "seconds": seconds}
-            )
+            record = {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss,
+                      "seconds": time.perf_counter() - t0, **extra}  # fmt: skip
+            result.history.append(record)
             result.epochs_run = epoch
 
-            # Without validation data the last epoch is the best one.
-            score = val_loss if val_loss is not None else -epoch
-            if score < best_loss:
-                best_loss = score
-                result.best_epoch = epoch
-                result.best_val_loss = val_loss
-                since_best = 0
-                if val is not None:
-                    best_state = _copy_state(module)
-            else:
-                since_best += 1
-
-            if progress is not None:
-                progress(
-                    "epoch",
-                    epoch=epoch,
-                    max_epochs=int(self.max_epochs),
-                    train_loss=train_loss,
-                    val_loss=val_loss,
-                )
-            if self.patience is not None and val is not None and since_best >= self.patience:
+            # Without validation data the last weights are the ones kept: no copy needed.
+            if stopper.update(epoch, val_loss) and val is not None:
+                stopper.keep(module)
+            asked = [bool(cb(record)) for cb in on_epoch_end]
+            if stopper.should_stop or any(asked):
                 break
 
-        if result.best_epoch == 0:  # every validation loss was NaN: keep the last weights
-            result.best_epoch = result.epochs_run
-        elif best_state is not None and result.best_epoch != result.epochs_run:
-            module.load_state_dict(best_state)
+        stopper.restore(module)
+        result.best_epoch = stopper.final_epoch
+        result.best_val_loss = stopper.best_value
+        for m in step.modules():
+            m.eval()
         module.eval()
         result.seconds = time.perf_counter() - t_start
         return result
 
 
-def _copy_state(module: nn.Module) -> dict[str, torch.Tensor]:
-    """A detached copy of the module's state dict (same device)."""
-    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+def _rows(data: DeviceData, idx: torch.Tensor) -> DeviceData:
+    """Rows ``idx`` of ``data`` (a mini-batch)."""
+    return DeviceData(
+        tokens=data.tokens[idx],
+        lengths=None if data.lengths is None else data.lengths[idx],
+        y=None if data.y is None else data.y[idx],
+        weight=None if data.weight is None else data.weight[idx],
+    )
 
 
 __all__ = [
+    "AdamStep",
     "DeviceData",
     "EVAL_BATCH_SIZE",
+    "EpochCallback",
     "TrainResult",
+    "TrainStep",
     "Trainer",
     "predict_logits",
+    "progress_callback",
     "resolve_device",
     "to_device_data",
 ]

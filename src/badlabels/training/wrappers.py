@@ -1,21 +1,22 @@
-"""Estimators that wrap a model to train it on noisy labels, and the noise estimate they share.
+"""Estimators that wrap a model to train it on noisy labels.
 
 Assumptions
 -----------
-- Binary labels 0/1; the noise is class-conditional (a 2x2 transition matrix
-  ``T[i][j] = P(noisy = j | clean = i)``) when a method estimates it.
+- Binary labels 0/1; the noise is class-conditional when a method estimates it.
 - Everything is estimated from the data ``fit`` is given (the noisy training labels) and,
   for early stopping and model selection, the noisy validation split passed as ``eval_set``.
   Nothing here ever sees clean or test labels.
+- Matrix conventions: the ``forward`` loss takes ``T[i][j] = P(noisy = j | clean = i)``
+  (rows sum to 1); the noise estimate (:mod:`badlabels.training.estimate`) is kept in
+  cleanlab's ``P(given = i | true = j)`` and transposed once, by
+  :attr:`~badlabels.training.estimate.NoiseEstimate.transition_matrix`.
 
 Contents
 --------
-:func:`estimate_noise`
-    Out-of-fold probabilities of a quick model (default: logistic regression on one-hot,
-    3 folds) -> ``cleanlab.count.estimate_py_and_noise_matrices_from_probabilities`` ->
-    the transition matrix and the overall flip rate.
 :class:`ForwardCorrectionClassifier`
-    Trains the model with the ``forward`` loss, the matrix given or estimated at fit time.
+    Trains the model with the ``forward`` loss, the matrix given or estimated at fit time
+    (:func:`badlabels.training.estimate.estimate_noise_from_sequences`: out-of-fold
+    logistic regression, 3 folds, then the anchor-point estimate the audit uses).
 :class:`CleanlabFilterClassifier`
     K-fold out-of-fold probabilities with the same model family (few epochs) ->
     ``cleanlab.filter.find_label_issues`` -> drop the flagged rows -> retrain on the rest.
@@ -34,13 +35,10 @@ from __future__ import annotations
 import math
 import numbers
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from badlabels._internal.folds import out_of_fold
 from badlabels.errors import BadInputError
 from badlabels.models import make_model
 from badlabels.models.base import (
@@ -51,179 +49,8 @@ from badlabels.models.base import (
     seed_from,
     validation_split,
 )
+from badlabels.training.estimate import estimate_noise_from_sequences, out_of_fold_proba
 from badlabels.training.losses import check_transition_matrix
-
-MAX_ESTIMATED_FLIP = 0.49
-"""Estimated flip probabilities are clipped to this, so an estimated matrix stays invertible."""
-
-
-# --- noise estimate -----------------------------------------------------------------------
-@dataclass
-class NoiseEstimate:
-    """What :func:`estimate_noise` found.
-
-    Attributes
-    ----------
-    matrix : list of list of float, 2x2
-        ``T[i][j] = P(noisy = j | clean = i)`` (rows sum to 1; flips clipped to
-        :data:`MAX_ESTIMATED_FLIP`).
-    flip_rate : float
-        Estimated share of wrong labels, ``sum_i P(clean = i) * (1 - T[i][i])``.
-    prior : list of float
-        Estimated ``P(clean = 0), P(clean = 1)``.
-    n_folds : int
-    estimator : str
-        The model that gave the out-of-fold probabilities.
-    """
-
-    matrix: list[list[float]]
-    flip_rate: float
-    prior: list[float]
-    n_folds: int
-    estimator: str
-
-    def to_dict(self) -> dict:
-        return {
-            "matrix": self.matrix,
-            "flip_rate": self.flip_rate,
-            "prior": self.prior,
-            "n_folds": self.n_folds,
-            "estimator": self.estimator,
-        }
-
-
-def _check_folds(n_folds, labels: np.ndarray) -> int:
-    if not isinstance(n_folds, numbers.Integral) or isinstance(n_folds, bool) or n_folds < 2:
-        raise BadInputError(f"n_folds must be an integer >= 2, got {n_folds!r}")
-    smallest = int(np.bincount(labels, minlength=2).min())
-    if smallest < n_folds:
-        raise BadInputError(
-            f"{n_folds} folds need at least {n_folds} labels of each class; the rarer class "
-            f"has {smallest}"
-        )
-    return int(n_folds)
-
-
-def out_of_fold_proba(
-    make_estimator: Callable[[int], object],
-    X,
-    y,
-    *,
-    n_folds: int = 3,
-    seed: int = 0,
-    eval_set=None,
-    progress: Callable[..., object] | None = None,
-) -> np.ndarray:
-    """Out-of-fold ``predict_proba`` over ``X`` with stratified, shuffled folds.
-
-    The fold loop is :func:`badlabels._internal.folds.out_of_fold`, shared with
-    :func:`badlabels.audit.out_of_fold_proba` (which builds models by name, repeats the
-    folds and records each fold); this one takes an estimator factory and an ``eval_set``.
-
-    Parameters
-    ----------
-    make_estimator : callable
-        ``make_estimator(fold) -> unfitted estimator``.
-    X : array-like of str, shape (n,)
-    y : array-like of {0, 1}, shape (n,)
-        The (noisy) labels.
-    n_folds : int, default 3
-    seed : int, default 0
-        Seeds the folds.
-    eval_set : tuple, optional
-        Passed to every fold's ``fit`` (noisy validation data, for early stopping).
-    progress : callable, optional
-        The estimators' events, with ``stage="oof"`` and ``fold=`` added.
-
-    Returns
-    -------
-    ndarray of float64, shape (n, 2)
-    """
-    seqs = as_sequences(X)
-    labels = as_labels(y, len(seqs))
-    n_folds = _check_folds(n_folds, labels)
-
-    def fit_predict(_repeat, k, fit_idx, held_idx):
-        est = make_estimator(k)
-
-        def on_event(event, **info):
-            if progress is not None:
-                progress(event, stage="oof", fold=k + 1, n_folds=n_folds, **info)
-
-        est.fit(seqs[fit_idx], labels[fit_idx], eval_set=eval_set, progress=on_event)
-        return est.predict_proba(seqs[held_idx])
-
-    return out_of_fold(labels, fit_predict, n_folds=n_folds, seed=seed % (2**32))
-
-
-def noise_from_proba(labels, pred_probs, n_folds: int = 0, estimator: str = "") -> NoiseEstimate:
-    """The noise estimate from out-of-fold probabilities (cleanlab's confident joint).
-
-    cleanlab's ``noise_matrix[i][j]`` is ``P(noisy = i | true = j)``; it is transposed here to
-    badlabels' ``T[i][j] = P(noisy = j | clean = i)``.
-    """
-    from cleanlab.count import estimate_py_and_noise_matrices_from_probabilities
-
-    labels = np.asarray(labels).astype(np.int64)
-    py, noise_matrix, _, _ = estimate_py_and_noise_matrices_from_probabilities(
-        labels, np.asarray(pred_probs, dtype=np.float64)
-    )
-    t = np.asarray(noise_matrix, dtype=np.float64).T.copy()
-    flips = np.clip([t[0, 1], t[1, 0]], 0.0, MAX_ESTIMATED_FLIP)
-    matrix = [[1.0 - flips[0], flips[0]], [flips[1], 1.0 - flips[1]]]
-    prior = [float(py[0]), float(py[1])]
-    flip_rate = prior[0] * flips[0] + prior[1] * flips[1]
-    return NoiseEstimate(
-        matrix=[[float(v) for v in row] for row in matrix],
-        flip_rate=float(flip_rate),
-        prior=prior,
-        n_folds=int(n_folds),
-        estimator=estimator,
-    )
-
-
-def estimate_noise(
-    X,
-    y,
-    *,
-    n_folds: int = 3,
-    random_state=0,
-    estimator: str = "logreg",
-    estimator_params: dict | None = None,
-) -> NoiseEstimate:
-    """Estimate the label-noise transition matrix and flip rate from noisy labels alone.
-
-    Out-of-fold probabilities of ``estimator`` (default: logistic regression on one-hot
-    residues, fast and hard to over-fit) feed
-    ``cleanlab.count.estimate_py_and_noise_matrices_from_probabilities``.
-
-    Parameters
-    ----------
-    X : array-like of str, shape (n,)
-    y : array-like of {0, 1}, shape (n,)
-        The noisy labels.
-    n_folds : int, default 3
-    random_state : int, default 0
-        Seeds the folds and the models.
-    estimator : str, default "logreg"
-        Model name (:data:`badlabels.models.MODELS`).
-    estimator_params : dict, optional
-        Its constructor parameters.
-
-    Returns
-    -------
-    NoiseEstimate
-    """
-    seed = seed_from(random_state)
-    params = dict(estimator_params or {})
-    seqs = as_sequences(X)
-    labels = as_labels(y, len(seqs))
-
-    def make(k: int):
-        return make_model(estimator, **{"random_state": seed + k, **params})
-
-    pred = out_of_fold_proba(make, seqs, labels, n_folds=n_folds, seed=seed)
-    return noise_from_proba(labels, pred, n_folds=n_folds, estimator=estimator)
 
 
 # --- shared wrapper plumbing ---------------------------------------------------------------
@@ -307,8 +134,9 @@ class ForwardCorrectionClassifier(_Wrapper):
     model_params : dict, optional
         Its constructor parameters (not ``loss`` / ``loss_params``).
     matrix : 2x2 array-like, optional
-        ``T[i][j] = P(noisy = j | clean = i)``. Default: estimated from the training data
-        with :func:`estimate_noise`.
+        ``T[i][j] = P(noisy = j | clean = i)`` (rows sum to 1). Default: estimated from the
+        training data with :func:`badlabels.training.estimate.estimate_noise_from_sequences`
+        (anchor points, as the audit) and transposed to this convention.
     n_folds : int, default 3
         Folds of the estimate.
     estimator : str, default "logreg"
@@ -317,9 +145,10 @@ class ForwardCorrectionClassifier(_Wrapper):
     Attributes
     ----------
     matrix_ : list of list of float
-        The matrix used.
+        The matrix used, ``T[i][j] = P(noisy = j | clean = i)``.
     noise_estimate_ : NoiseEstimate or None
-        The estimate (None when ``matrix`` was given).
+        The estimate (None when ``matrix`` was given); ``matrix_`` is its
+        ``transition_matrix``.
     estimator_ : fitted model
     """
 
@@ -342,7 +171,7 @@ class ForwardCorrectionClassifier(_Wrapper):
             matrix = check_transition_matrix(self.matrix)
             self.noise_estimate_ = None
         else:
-            est = estimate_noise(
+            est = estimate_noise_from_sequences(
                 seqs,
                 labels,
                 n_folds=self.n_folds,
@@ -351,7 +180,7 @@ class ForwardCorrectionClassifier(_Wrapper):
                 estimator_params=alphabet_param(params),
             )
             self.noise_estimate_ = est
-            matrix = est.matrix
+            matrix = est.transition_matrix
         self.matrix_ = matrix
         model = make_model(self.model, **{**params, "loss_params": {"matrix": matrix}})
         model.fit(seqs, labels, eval_set=eval_set, progress=progress, sample_weight=sample_weight)
@@ -428,17 +257,22 @@ class CleanlabFilterClassifier(_Wrapper):
         if "max_epochs" in base.get_params():
             oof_params["max_epochs"] = min(int(oof), int(base.max_epochs))
 
-        def make(k: int):
+        def make(_repeat: int, k: int):
             return make_model(self.model, **{**oof_params, "random_state": seed + 1 + k})
 
-        pred = out_of_fold_proba(
-            make,
+        def on_event(event, **info):
+            if progress is not None:
+                progress(event, stage="oof", **info)
+
+        pred, _ = out_of_fold_proba(
             seqs,
             labels,
+            make_estimator=make,
             n_folds=self.n_folds,
             seed=seed,
             eval_set=eval_set,
-            progress=progress,
+            progress=on_event,
+            engine="plain",
         )
         try:
             issues = find_label_issues(labels, pred, filter_by=self.filter_by, n_jobs=1)
@@ -559,10 +393,5 @@ __all__ = [
     "CleanlabFilterClassifier",
     "alphabet_param",
     "ForwardCorrectionClassifier",
-    "MAX_ESTIMATED_FLIP",
-    "NoiseEstimate",
     "SelectOnValidation",
-    "estimate_noise",
-    "noise_from_proba",
-    "out_of_fold_proba",
 ]

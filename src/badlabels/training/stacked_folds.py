@@ -1,7 +1,7 @@
 """Cross-validation folds trained as one stacked computation (the audit's ``engine``).
 
 Every fold of every repeat is an ``LSTMClassifier`` of the same schedule on other rows, so
-up to :func:`~badlabels.experiment.engines.max_k` of them train together with
+up to :func:`~badlabels.training.stacking.max_k` of them train together with
 :func:`~badlabels.training.stacked.fit_stacked` (``rows`` / ``val_rows``): the sequences are
 encoded once, and each fold model keeps its own seed, inner validation split, batches and
 early stopping, as the plain estimator would (tests/test_stacked.py checks this to
@@ -16,12 +16,13 @@ from collections.abc import Callable
 
 import numpy as np
 
-from badlabels._internal.folds import stratified_folds
+from badlabels.training.folds import stratified_folds
 
 
-def stackable(estimators) -> tuple | None:
-    """The shared schedule key if every estimator can train stacked with the others."""
-    from badlabels.experiment.engines import stack_spec
+def stackable(estimators):
+    """The shared :class:`~badlabels.training.stacking.StackKey` if every estimator can
+    train stacked with the others, else None."""
+    from badlabels.training.stacking import stack_spec
 
     specs = [stack_spec(est) for est in estimators]
     if len(specs) < 2 or any(s is None for s in specs) or len({s[0] for s in specs}) > 1:
@@ -60,9 +61,9 @@ def out_of_fold_stacked(
 
     from badlabels.data.encoding import AMINO_ACIDS, encode
     from badlabels.errors import BadInputError
-    from badlabels.experiment.engines import max_k
     from badlabels.models.base import proba_from_p1, seed_from
     from badlabels.training.stacked import fit_stacked, predict_stacked_rows
+    from badlabels.training.stacking import max_k
     from badlabels.training.trainer import resolve_device, to_device_data
 
     splits = list(stratified_folds(y, n_folds, seed, repeats))
@@ -70,11 +71,10 @@ def out_of_fold_stacked(
     key = stackable(ests)
     if key is None:
         return None
-    hidden, lr, batch_size, max_epochs, patience, weight_decay, alphabet = key
     dev = resolve_device(device)
     precision = os.environ.get("BADLABELS_PRECISION") or "auto"
 
-    alphabet = AMINO_ACIDS if alphabet is None else alphabet
+    alphabet = AMINO_ACIDS if key.alphabet is None else key.alphabet
     tokens, lengths = encode(seqs, alphabet)
     if len(lengths) and lengths.min() == 0:
         raise BadInputError(f"sequence at index {int(np.argmin(lengths))} is empty")
@@ -116,13 +116,9 @@ def out_of_fold_stacked(
             rows=[torch.as_tensor(r, device=dev) for r in fit_rows],
             val_rows=[torch.as_tensor(r, device=dev) for r in val_rows] if has_val else None,
             n_tokens=len(alphabet) + 1,
-            hidden_sizes=hidden,
+            hidden_sizes=key.hidden_sizes,
             losses=[(ests[i].loss, ests[i].loss_params) for i in unit],
-            lr=lr,
-            weight_decay=weight_decay,
-            batch_size=batch_size,
-            max_epochs=max_epochs,
-            patience=patience,
+            schedule=key.schedule,
             precision=precision,
             progress=on_event,
         )

@@ -1,10 +1,10 @@
 """The one out-of-fold loop: stratified, shuffled folds, each held-out part predicted by a model
 that never saw it.
 
-Used by :func:`badlabels.audit.out_of_fold_proba` (model/method names, repeats, per-fold
-records) and :func:`badlabels.training.wrappers.out_of_fold_proba` (an estimator factory and
-an ``eval_set``, for the noise estimate and ``cleanlab_filter``). Both check their own
-arguments; this module imports nothing from badlabels.
+Used by :func:`badlabels.training.estimate.out_of_fold_proba` (the one out-of-fold routine,
+also :func:`badlabels.audit.out_of_fold_proba`, which checks the arguments: folds, repeats,
+labels) and by :mod:`badlabels.training.stacked_folds` (the same folds, trained stacked).
+This module checks nothing and imports nothing from badlabels.
 """
 
 from __future__ import annotations
