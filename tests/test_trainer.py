@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from torch import nn
+from toy_models import MeanEmbed
 
 from badlabels.errors import BadInputError
 from badlabels.training import (
@@ -18,18 +18,6 @@ from badlabels.training import (
     resolve_device,
     to_device_data,
 )
-
-
-class MeanEmbed(nn.Module):
-    """A tiny model: mean of token embeddings -> logit (ignores lengths)."""
-
-    def __init__(self, n_tokens=5):
-        super().__init__()
-        self.emb = nn.Embedding(n_tokens, 4, padding_idx=0)
-        self.out = nn.Linear(4, 1)
-
-    def forward(self, tokens, lengths=None):
-        return self.out(self.emb(tokens).mean(dim=1)).squeeze(-1)
 
 
 def toy(n=300, seed=0, noise=0.0):

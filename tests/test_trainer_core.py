@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
+from toy_models import MeanEmbed
 
 from badlabels.training.coteaching import CoTeachingStep
 from badlabels.training.losses import get_per_sample_loss
@@ -27,18 +28,6 @@ from badlabels.training.trainer import (
     predict_logits,
     to_device_data,
 )
-
-
-class MeanEmbed(nn.Module):
-    """Mean of token embeddings -> logit (ignores lengths)."""
-
-    def __init__(self, n_tokens=5):
-        super().__init__()
-        self.emb = nn.Embedding(n_tokens, 4, padding_idx=0)
-        self.out = nn.Linear(4, 1)
-
-    def forward(self, tokens, lengths=None):
-        return self.out(self.emb(tokens).mean(dim=1)).squeeze(-1)
 
 
 def toy(n=200, seed=0):
