@@ -328,13 +328,7 @@ class NeuralClassifier(SequenceClassifier):
             ``batch_size``, ``lr``, ``max_epochs``, ``patience``, ``weight_decay``.
         """
         self._check_params()
-        return TrainSchedule(
-            batch_size=self.batch_size,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            patience=self.patience,
-            weight_decay=self.weight_decay,
-        )
+        return TrainSchedule.of(self)
 
     def _fit_inputs(self, X, y, sample_weight=None):
         """Check ``fit``'s inputs: ``(sequences (n,), labels (n,) int64, weights (n,) or None)``."""

@@ -13,7 +13,7 @@ only normalises their types.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,11 @@ class TrainSchedule:
         object.__setattr__(self, "max_epochs", int(self.max_epochs))
         object.__setattr__(self, "patience", None if self.patience is None else int(self.patience))
         object.__setattr__(self, "weight_decay", float(self.weight_decay))
+
+    @classmethod
+    def of(cls, obj) -> TrainSchedule:
+        """The schedule of any object with these five attributes (an estimator, a trainer)."""
+        return cls(**{f.name: getattr(obj, f.name) for f in fields(cls)})
 
 
 __all__ = ["TrainSchedule"]

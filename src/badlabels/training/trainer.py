@@ -337,13 +337,7 @@ class Trainer:
     @property
     def schedule(self) -> TrainSchedule:
         """The trainer's schedule fields as one :class:`TrainSchedule`."""
-        return TrainSchedule(
-            batch_size=self.batch_size,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            patience=self.patience,
-            weight_decay=self.weight_decay,
-        )
+        return TrainSchedule.of(self)
 
     def fit(
         self,
