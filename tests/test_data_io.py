@@ -163,6 +163,7 @@ def test_counts_kept_whenever_both_count_columns_exist(tmp_path):
         (["true", "FALSE", "True", "false"], [1, 0, 1, 0]),
         (["yes", "No", "YES", "no"], [1, 0, 1, 0]),
         (["1.0", "0.0", "1", "0"], [1, 0, 1, 0]),
+        (["y", "N", "T", "f"], [1, 0, 1, 0]),  # the one yes/no vocabulary (validate.yes_no)
     ],
 )
 def test_binary_label_spellings(tmp_path, values, expected):
@@ -422,3 +423,71 @@ def test_builtin_peptide12_and_unknown_dataset():
         load_data()
     with pytest.raises(BadInputError, match="needs the path"):
         load_data(dataset="gb1")
+
+
+def test_one_yes_no_vocabulary_for_labels_and_truth_columns():
+    from badlabels.audit import InputRows, read_truth
+    from badlabels.data.validate import NO_TOKENS, YES_TOKENS, yes_no
+
+    words = sorted(YES_TOKENS) + sorted(NO_TOKENS)
+    is_yes, is_no = yes_no([w.upper() for w in words] + ["maybe"])
+    assert is_yes.tolist() == [True] * len(YES_TOKENS) + [False] * (len(NO_TOKENS) + 1)
+    assert is_no.tolist() == [False] * len(YES_TOKENS) + [True] * len(NO_TOKENS) + [False]
+    table = pd.DataFrame({"truth": words}, index=range(2, 2 + len(words)))
+    n = len(words)
+    mapping = InputRows(rows=np.arange(2, 2 + n), index=np.arange(n), first=np.ones(n, bool),
+                        table=table)  # fmt: skip
+    assert read_truth(mapping, "truth").tolist() == is_yes[:-1].tolist()
+
+
+def test_builtin_registry_takes_a_new_dataset(monkeypatch):
+    from badlabels.data import BUILTIN_DATASETS, make_peptide12, register_dataset
+
+    monkeypatch.setattr("badlabels.data.builtin.BUILTIN_DATASETS", dict(BUILTIN_DATASETS))
+    from badlabels.data import builtin
+
+    @register_dataset("tiny", "a test dataset", reads_file=False)
+    def _tiny(path, options):
+        return make_peptide12(options.n_sequences or 150, options.seed)
+
+    assert "tiny" in builtin.BUILTIN_DATASETS and "tiny" not in BUILTIN_DATASETS
+    assert len(load_data(dataset="tiny", n_sequences=120)) == 120
+    with pytest.raises(BadInputError, match="peptide12, gb1, tiny"):
+        load_data(dataset="nope")
+
+
+@pytest.mark.parametrize("name", ["d.csv", "d.tsv.gz", "d.txt", "d.parquet", "d.fasta"])
+def test_read_table_chunks_gives_read_table_in_pieces(tmp_path, name):
+    from badlabels.data import read_table_chunks
+
+    seqs = ["ACD", "EFG", "HIK", "LMN", "PQR", "STV", "WYA"]
+    rows = [(s, str(i % 2)) for i, s in enumerate(seqs)]
+    if name.endswith(".parquet"):
+        path = tmp_path / name
+        pd.DataFrame(rows, columns=["sequence", "label"]).to_parquet(path)
+    elif name.endswith(".fasta"):
+        path = write(
+            tmp_path, name, "".join(f">s{i} label={y}\n{s}\n" for i, (s, y) in enumerate(rows))
+        )
+    else:
+        sep = "\t" if ".tsv" in name else ","
+        lines = [f"sequence{sep}label"] + [f"{s}{sep}{y}" for s, y in rows]
+        lines.insert(3, "")  # a blank line keeps its row number
+        path = write(tmp_path, name, "\n".join(lines) + "\n")
+    whole = read_table(path)
+    pieces = list(read_table_chunks(path, chunksize=3))
+    joined = pd.concat(pieces)
+    assert joined.index.tolist() == whole.index.tolist()
+    assert joined["sequence"].tolist() == whole["sequence"].tolist()
+    if name.endswith((".csv", ".tsv.gz", ".parquet")):
+        assert len(pieces) >= 3  # streamed
+
+
+def test_read_table_chunks_names_the_bad_row(tmp_path):
+    from badlabels.data import read_table_chunks
+
+    lines = ["sequence,label"] + ["ACD,1"] * 5 + ["ACD,1,extra"]
+    path = write(tmp_path, "d.csv", "\n".join(lines) + "\n")
+    with pytest.raises(BadInputError, match="row 7") as info:
+        list(read_table_chunks(path, chunksize=2))
+    assert "d.csv" in str(info.value)

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from badlabels.data import make_peptide12
-from badlabels.experiment import GridSpec, ResultStore, prepare, run_cells
+from badlabels.experiment import GridSpec, ResultStore, RunSettings, prepare, run_cells
 
 ray = pytest.importorskip(
     "ray", reason="Ray is not installed (pip install 'badlabels[ray]'; .ci/run installs it)"
@@ -40,9 +40,9 @@ def test_ray_matches_local_on_a_four_cell_cpu_grid(tmp_path):
     cells = grid.cells(ds.name, ds.fingerprint())
     assert len(cells) == 4
     prepared = prepare(ds)
-    local = run_cells(cells, prepared, ResultStore(tmp_path / "local"), device="cpu")
+    local = run_cells(cells, prepared, ResultStore(tmp_path / "local"), RunSettings.resolve("cpu"))
     store = ResultStore(tmp_path / "ray")
-    remote = run_cells(cells, prepared, store, device="cpu", backend="ray", workers=2)
+    remote = run_cells(cells, prepared, store, RunSettings.resolve("cpu", backend="ray", workers=2))
     assert store.ids() == {c.cell_id for c in cells}  # every record landed in the store
     by_id = {r["cell_id"]: r for r in remote}
     worst = 0.0

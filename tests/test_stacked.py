@@ -430,15 +430,22 @@ def test_stacked_agrees_with_one_at_a_time(small_grid):
     within the spread of three seeds of plain training.
     """
     from badlabels.experiment.engines import plan_units, run_unit
+    from badlabels.experiment.settings import RunSettings
+    from badlabels.training.stacked import resolve_precision
 
     cells, prepared = small_grid
-    units = plan_units(cells, engine="auto", device="cpu")
+    units = plan_units(cells, RunSettings.resolve("cpu"))
     assert [len(u) for u in units] == [6]
-    plain = [run_unit([c], prepared, engine="plain", device="cpu")[0] for c in cells]
-    exact = run_unit(units[0], prepared, engine="auto", device="cpu", precision="fp32")
-    auto = run_unit(units[0], prepared, engine="stacked", device="cpu")
+    plain_settings = RunSettings.resolve("cpu", engine="plain")
+    plain = [run_unit([c], prepared, plain_settings)[0] for c in cells]
+    exact = run_unit(units[0], prepared, RunSettings.resolve("cpu", precision="fp32"))
+    auto = run_unit(units[0], prepared, RunSettings.resolve("cpu", engine="stacked"))
     assert {r["engine"] for r in plain} == {"plain"}
     assert {r["engine"] for r in exact + auto} == {"stacked"}
+    # Each record says the precision that ran.
+    assert {r["precision"] for r in plain} == {"fp32"}
+    assert {r["precision"] for r in exact} == {"fp32"}
+    assert {r["precision"] for r in auto} == {resolve_precision("auto", "cpu")}
     for s, p in zip(exact, plain, strict=True):
         assert set(s) == set(p)
         assert s["cell_id"] == p["cell_id"]
@@ -460,11 +467,15 @@ def test_stacked_agrees_with_one_at_a_time(small_grid):
 def test_plan_units_groups_only_compatible_cells(monkeypatch):
     from badlabels.experiment.engines import plan_units
     from badlabels.experiment.grid import GridSpec
+    from badlabels.experiment.settings import RunSettings
 
     grid = GridSpec(models=["lstm", "logreg", "cnn"], methods=["bce", "gce", "coteaching"],
                     noise_rates=[0.0, 0.2, 0.4], seeds=[0, 1], batch_sizes=[100, 500])  # fmt: skip
     cells = grid.cells("d", "f")
-    units = plan_units(cells, engine="auto", device="cpu")
+    def settings(engine):
+        return RunSettings.resolve("cpu", engine=engine)
+
+    units = plan_units(cells, settings("auto"))
     assert sorted(c.cell_id for u in units for c in u) == sorted(c.cell_id for c in cells)
     for u in units:
         if len(u) > 1:
@@ -473,9 +484,9 @@ def test_plan_units_groups_only_compatible_cells(monkeypatch):
             assert len({c.batch_size for c in u}) == 1
     stacked = [c for u in units if len(u) > 1 for c in u]
     assert len(stacked) == 2 * 2 * 3 * 2  # lstm x {bce, gce} x 3 rates x 2 seeds x 2 batch sizes
-    assert all(len(u) == 1 for u in plan_units(cells, engine="plain"))
-    monkeypatch.setenv("BADLABELS_MAX_K", "5")
-    assert max(len(u) for u in plan_units(cells, engine="stacked", device="cpu")) == 5
+    assert all(len(u) == 1 for u in plan_units(cells, settings("plain")))
+    monkeypatch.setenv("BADLABELS_MAX_K", "5")  # read once, when the settings are resolved
+    assert max(len(u) for u in plan_units(cells, settings("stacked"))) == 5
 
 
 def test_unknown_engine_is_one_clear_error(capsys, tmp_path):

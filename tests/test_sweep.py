@@ -17,7 +17,7 @@ import pytest
 from badlabels.cli import main
 from badlabels.data import make_peptide12
 from badlabels.errors import BadInputError
-from badlabels.experiment import GridSpec, ResultStore, prepare, run_cells
+from badlabels.experiment import GridSpec, ResultStore, RunSettings, prepare, run_cells
 from badlabels.experiment.backends import RAY_MISSING, balance_units, check_backend
 from badlabels.experiment.engines import plan_units
 from badlabels.experiment.sweep import load_sweep_config, parse_range, run_sweep
@@ -255,7 +255,7 @@ def test_results_do_not_depend_on_the_number_of_workers(tmp_path):
     by_workers = {}
     for workers in (1, 2):
         store = ResultStore(tmp_path / f"w{workers}")
-        recs = run_cells(cells, prepared, store, device="cpu", workers=workers)
+        recs = run_cells(cells, prepared, store, RunSettings.resolve("cpu", workers=workers))
         assert len(recs) == 4 and store.ids() == {c.cell_id for c in cells}
         by_workers[workers] = {r["cell_id"]: r for r in recs}
     for cid, rec in by_workers[1].items():
@@ -282,7 +282,7 @@ def test_a_failing_cell_in_a_worker_surfaces(tmp_path):
     cells = grid.cells(ds.name, ds.fingerprint())
     bad = [type(c)(**{**c.__dict__, "model": "nope"}) for c in cells]
     with pytest.raises(Exception, match="nope"):
-        run_cells(bad, prepare(ds), ResultStore(tmp_path), device="cpu", workers=2)
+        run_cells(bad, prepare(ds), ResultStore(tmp_path), RunSettings.resolve("cpu", workers=2))
 
 
 # -- the kill test ---------------------------------------------------------------------------

@@ -542,10 +542,6 @@ def audit_labels(
 
 # ------------------------------------------------------------------------- files
 
-TRUE_TOKENS = frozenset({"1", "1.0", "true", "yes", "y", "t"})
-FALSE_TOKENS = frozenset({"0", "0.0", "false", "no", "n", "f"})
-
-
 @dataclass
 class InputRows:
     """How the rows of the input file map onto the audited dataset.
@@ -615,7 +611,7 @@ def read_truth(mapping: InputRows, column: str, file=None) -> np.ndarray:
     mapping : InputRows
         From :func:`input_rows` (must hold the table).
     column : str
-        Column marking labels known to be wrong: 1/0, true/false, yes/no.
+        Column marking labels known to be wrong, yes or no (:func:`badlabels.data.validate.yes_no`).
     file : str, optional
         For messages.
 
@@ -629,7 +625,7 @@ def read_truth(mapping: InputRows, column: str, file=None) -> np.ndarray:
     BadInputError
         No table, no such column, or a value that is not a yes/no.
     """
-    from badlabels.data.validate import as_text
+    from badlabels.data.validate import YES_NO_WORDS, yes_no
 
     table = mapping.table
     if table is None:
@@ -637,15 +633,13 @@ def read_truth(mapping: InputRows, column: str, file=None) -> np.ndarray:
     if column not in table.columns:
         cols = ", ".join(repr(c) for c in table.columns)
         raise BadInputError(f"no column {column!r} for --truth-col (columns: {cols})", file=file, row=1)
-    text = as_text(table[column]).str.lower().to_numpy(dtype=object)
-    is_true = np.isin(text, list(TRUE_TOKENS))
-    is_false = np.isin(text, list(FALSE_TOKENS))
+    is_true, is_false = yes_no(table[column])
     bad = ~(is_true | is_false)
     if bad.any():
         i = int(np.argmax(bad))
         raise BadInputError(
-            f"--truth-col {column!r}: {str(table[column].iloc[i])!r} is not one of 1/0, "
-            "true/false, yes/no",
+            f"--truth-col {column!r}: {str(table[column].iloc[i])!r} is not one of "
+            + YES_NO_WORDS,
             file=file,
             row=int(mapping.rows[i]),
         )

@@ -25,14 +25,12 @@ a probability column.
 from __future__ import annotations
 
 import gzip
-import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 import badlabels
 from badlabels.data.dataset import Dataset
@@ -317,72 +315,6 @@ class PredictSummary:
     seconds: float
 
 
-def _chunks(path: Path, fmt: str, gz: bool, chunksize: int) -> Iterator[pd.DataFrame]:
-    """The table as DataFrames of text cells, indexed by the row number a user sees."""
-    from badlabels.data.io import _read_delimited, _sniff_delimiter, read_table
-
-    if fmt == "fasta":
-        yield read_table(path, fmt="fasta")
-        return
-    if fmt == "parquet":
-        import pyarrow.parquet as pq
-
-        try:
-            pf = pq.ParquetFile(path)
-            start = 2
-            for batch in pf.iter_batches(batch_size=chunksize):
-                df = batch.to_pandas()
-                df.index = pd.RangeIndex(start, start + len(df))
-                start += len(df)
-                yield df
-        except (OSError, ValueError) as exc:  # pyarrow's errors derive from these
-            msg = " ".join(str(exc).split())
-            raise BadInputError(f"cannot read as Parquet: {msg}", file=str(path)) from None
-        return
-    sep = {"csv": ",", "tsv": "\t"}.get(fmt) or _sniff_delimiter(path, gz)
-    if len(sep) > 1:  # whitespace-delimited: no streaming with the python engine's regex
-        yield _read_delimited(path, gz, sep, fmt)
-        return
-    try:
-        reader = pd.read_csv(
-            path,
-            sep=sep,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            skip_blank_lines=False,
-            compression="gzip" if gz else None,
-            encoding="utf-8-sig",
-            chunksize=chunksize,
-        )
-        start = 2
-        for df in reader:
-            df.index = pd.RangeIndex(start, start + len(df))
-            start += len(df)
-            blank = (df == "").all(axis=1).to_numpy() if df.shape[1] else None
-            if blank is not None and blank.any():
-                df = df[~blank]
-            yield df
-    except pd.errors.EmptyDataError:
-        raise BadInputError("file is empty", file=str(path)) from None
-    except pd.errors.ParserError as exc:
-        msg = " ".join(str(exc).split())
-        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", msg)
-        if m:
-            raise BadInputError(
-                f"expected {m.group(1)} fields (as in the header) but found {m.group(3)}; "
-                "is the delimiter right?",
-                file=str(path),
-                row=int(m.group(2)),
-            ) from None
-        raise BadInputError(f"cannot parse as {fmt.upper()}: {msg}", file=str(path)) from None
-    except UnicodeDecodeError:
-        raise BadInputError("is not UTF-8 text; save it as UTF-8", file=str(path)) from None
-    except (EOFError, gzip.BadGzipFile) as exc:
-        msg = " ".join(str(exc).split()) or type(exc).__name__
-        raise BadInputError(f"cannot read file: {msg}", file=str(path)) from None
-
-
 def _open_out(path: Path):
     if path.name.lower().endswith(".gz"):
         return gzip.open(path, "wt", encoding="utf-8", newline="")
@@ -436,7 +368,7 @@ def predict_file(
         Unreadable model or input, a missing column, or a sequence the model cannot read
         (named with its row). A partly written output is removed.
     """
-    from badlabels.data.io import _check_file, _detect_format
+    from badlabels.data.io import read_table_chunks, table_format
     from badlabels.models.persist import load_model
 
     t0 = time.perf_counter()
@@ -451,10 +383,11 @@ def predict_file(
         seq_col = (meta.get("data") or {}).get("seq_col") or "sequence"
     input_path = Path(input_path)
     out = Path(out)
-    fmt = _detect_format(input_path, fmt)
-    gz = _check_file(input_path)
+    fmt = table_format(input_path, fmt)
     if out.exists() and out.resolve() == input_path.resolve():
-        raise BadInputError("the output would overwrite the input; choose another --out", file=str(out))
+        raise BadInputError(
+            "the output would overwrite the input; choose another --out", file=str(out)
+        )
     if out.parent and not out.parent.exists():
         out.parent.mkdir(parents=True, exist_ok=True)
     unit = "record" if fmt == "fasta" else "row"
@@ -465,8 +398,7 @@ def predict_file(
     ok = False
     try:
         with _open_out(out) as fh:
-            for chunk in _chunks(input_path, fmt, gz, chunksize):
-                chunk.columns = [str(c).strip() for c in chunk.columns]
+            for chunk in read_table_chunks(input_path, fmt, chunksize):
                 if seq_col not in chunk.columns:
                     cols = ", ".join(repr(c) for c in chunk.columns) or "(none)"
                     raise BadInputError(

@@ -13,7 +13,7 @@ Assumptions
 from __future__ import annotations
 
 from badlabels.data.dataset import Dataset
-from badlabels.data.io import _load_file
+from badlabels.data.io import load_file
 from badlabels.errors import BadInputError
 
 WILD_TYPE = "VDGV"
@@ -66,7 +66,7 @@ def load_gb1(
         quantile = None
     elif quantile is None:
         raise BadInputError("GB1 labels need a threshold or a quantile of fitness", file=str(path))
-    ds = _load_file(
+    ds = load_file(
         path,
         seq_col=seq_col,
         label_col=label_col,

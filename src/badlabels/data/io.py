@@ -19,6 +19,12 @@ Assumptions
   (header = row 1, first data row = row 2). FASTA records are numbered from 1.
 - When both ``count_input`` and ``count_selected`` columns exist they are kept as
   ``Dataset.counts`` (non-negative integers), so read-depth noise works on any count file.
+
+Public readers: :func:`read_table` (a whole table, text cells), :func:`read_table_chunks`
+(the same rows in chunks, for files too big to hold), :func:`table_format` (check a file and
+name its format) and :func:`load_file` (a validated :class:`Dataset`). Built-in datasets and
+the front door :func:`badlabels.data.load_data` sit above these, in
+:mod:`badlabels.data.builtin`.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import csv
 import gzip
 import re
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -61,7 +68,6 @@ _EXTENSIONS = {
 }
 _FMT_ALIASES = {"fa": "fasta", "faa": "fasta", "fas": "fasta", "pq": "parquet", "tab": "tsv"}
 COUNT_COLUMNS = ("count_input", "count_selected")
-BUILTIN_DATASETS = ("peptide12", "gb1")
 _GZIP_MAGIC = b"\x1f\x8b"
 _SNIFF_BYTES = 64 * 1024
 
@@ -145,29 +151,40 @@ def _read_delimited(path: Path, gz: bool, sep: str, fmt: str) -> pd.DataFrame:
             encoding="utf-8-sig",
             engine="python" if len(sep) > 1 else "c",
         )
-    except pd.errors.EmptyDataError:
-        raise BadInputError("file is empty", file=str(path)) from None
-    except pd.errors.ParserError as exc:
+    except Exception as exc:
+        raise _read_error(exc, path, fmt) from None
+    return _numbered(df, 2)
+
+
+def _read_error(exc: BaseException, path: Path, fmt: str) -> BaseException:
+    """The one-line :class:`BadInputError` for what pandas raised reading a text table
+    (other exceptions are returned unchanged, to be re-raised)."""
+    if isinstance(exc, pd.errors.EmptyDataError):
+        return BadInputError("file is empty", file=str(path))
+    if isinstance(exc, pd.errors.ParserError):
         msg = _one_line(exc)
         m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", msg)
         if m:
-            raise BadInputError(
+            return BadInputError(
                 f"expected {m.group(1)} fields (as in the header) but found {m.group(3)}; "
                 "is the delimiter right?",
                 file=str(path),
                 row=int(m.group(2)),
-            ) from None
-        raise BadInputError(f"cannot parse as {fmt.upper()}: {msg}", file=str(path)) from None
-    except UnicodeDecodeError:
-        raise BadInputError("is not UTF-8 text; save it as UTF-8", file=str(path)) from None
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise BadInputError(f"cannot read file: {_one_line(exc)}", file=str(path)) from None
-    df.index = pd.RangeIndex(2, 2 + len(df))
-    # blank lines (and lines of only delimiters) are ignored, but keep their row numbers
+            )
+        return BadInputError(f"cannot parse as {fmt.upper()}: {msg}", file=str(path))
+    if isinstance(exc, UnicodeDecodeError):
+        return BadInputError("is not UTF-8 text; save it as UTF-8", file=str(path))
+    if isinstance(exc, OSError | EOFError | gzip.BadGzipFile):
+        return BadInputError(f"cannot read file: {_one_line(exc)}", file=str(path))
+    return exc
+
+
+def _numbered(df: pd.DataFrame, start: int) -> pd.DataFrame:
+    """Index rows by the number a spreadsheet shows (from ``start``); drop blank lines (and
+    lines of only delimiters), keeping the numbers of the others."""
+    df.index = pd.RangeIndex(start, start + len(df))
     blank = (df == "").all(axis=1).to_numpy() if df.shape[1] else np.zeros(len(df), bool)
-    if blank.any():
-        df = df[~blank]
-    return df
+    return df[~blank] if blank.any() else df
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -270,6 +287,104 @@ def read_table(path, fmt: str | None = None) -> pd.DataFrame:
     return _read(path, fmt)[0]
 
 
+def table_format(path, fmt: str | None = None) -> str:
+    """Check that ``path`` is a readable file and name its format.
+
+    Parameters
+    ----------
+    path : str or Path
+    fmt : str, optional
+        A format to use instead of the one the extension says (checked).
+
+    Returns
+    -------
+    str
+        One of :data:`FORMATS`.
+
+    Raises
+    ------
+    BadInputError
+        File not found, a directory, unreadable, or of an unknown format.
+    """
+    path = Path(path)
+    fmt = _detect_format(path, fmt)
+    _check_file(path)
+    return fmt
+
+
+def read_table_chunks(
+    path, fmt: str | None = None, chunksize: int = 100_000
+) -> Iterator[pd.DataFrame]:
+    """Read a table as :func:`read_table` does, in chunks of at most ``chunksize`` rows.
+
+    CSV, TSV and single-character-delimited text, and Parquet, are streamed; FASTA and
+    whitespace-delimited text come as one chunk.
+
+    Parameters
+    ----------
+    path : str or Path
+    fmt : str, optional
+        Force a format (see :func:`read_table`).
+    chunksize : int, default 100,000
+
+    Yields
+    ------
+    pandas.DataFrame
+        Text cells (Parquet: its own types), indexed by the row number a user sees, as in
+        :func:`read_table`; column names stripped.
+
+    Raises
+    ------
+    BadInputError
+        As :func:`read_table`, when the chunk that holds the problem is read.
+    """
+    path = Path(path)
+    fmt = table_format(path, fmt)
+    gz = _check_file(path)
+    for chunk in _chunks(path, fmt, gz, int(chunksize)):
+        chunk.columns = [str(c).strip() for c in chunk.columns]
+        yield chunk
+
+
+def _chunks(path: Path, fmt: str, gz: bool, chunksize: int) -> Iterator[pd.DataFrame]:
+    if fmt == "fasta":
+        yield _read_fasta(path, gz)
+        return
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            pf = pq.ParquetFile(path)
+            start = 2
+            for batch in pf.iter_batches(batch_size=chunksize):
+                df = batch.to_pandas()
+                df.index = pd.RangeIndex(start, start + len(df))
+                start += len(df)
+                yield df
+        except (OSError, ValueError) as exc:  # pyarrow's errors derive from these
+            raise BadInputError(
+                f"cannot read as Parquet: {_one_line(exc)}", file=str(path)
+            ) from None
+        return
+    sep = {"csv": ",", "tsv": "\t"}.get(fmt) or _sniff_delimiter(path, gz)
+    if len(sep) > 1:  # whitespace-delimited: no streaming with the python engine's regex
+        yield _read_delimited(path, gz, sep, fmt)
+        return
+    try:
+        reader = pd.read_csv(
+            path, sep=sep, dtype=str, keep_default_na=False, na_filter=False,
+            skip_blank_lines=False, compression="gzip" if gz else None, encoding="utf-8-sig",
+            chunksize=chunksize,
+        )  # fmt: skip
+        start = 2
+        for df in reader:
+            n = len(df)
+            yield _numbered(df, start)
+            start += n
+    except Exception as exc:
+        raise _read_error(exc, path, fmt) from None
+
+
 # ---------------------------------------------------------------------------------------
 # loading
 
@@ -303,7 +418,7 @@ def _counts(df: pd.DataFrame, where: Where) -> tuple[dict[str, np.ndarray] | Non
     return out, None
 
 
-def _load_file(
+def load_file(
     path,
     *,
     seq_col: str = "sequence",
@@ -318,6 +433,18 @@ def _load_file(
     require_counts: bool = False,
     wild_type: str | None = None,
 ) -> Dataset:
+    """Read a labelled sequence file into a validated :class:`Dataset`.
+
+    The parameters are those of :func:`badlabels.data.load_data` for a file, plus ``name``
+    (default: the file's name) and ``require_counts`` (fail unless the file has
+    ``count_input`` and ``count_selected`` columns). Built-in datasets that are files (GB1)
+    read through here.
+
+    Raises
+    ------
+    BadInputError
+        As :func:`badlabels.data.load_data`.
+    """
     check_options(
         positive=positive,
         threshold=threshold,
@@ -424,127 +551,4 @@ def _wild_type_extra(wild_type, sequences: np.ndarray, counts, where: Where) -> 
     }
 
 
-def load_data(
-    path=None,
-    *,
-    dataset: str | None = None,
-    seq_col: str = "sequence",
-    label_col: str = "label",
-    positive=None,
-    threshold=None,
-    quantile=None,
-    allow_stop: bool = False,
-    on_conflict: str = "error",
-    n_sequences: int | None = None,
-    seed: int = 0,
-    fmt: str | None = None,
-    wild_type: str | None = None,
-) -> Dataset:
-    """Load a labelled sequence file, or a built-in dataset, as a validated ``Dataset``.
-
-    Parameters
-    ----------
-    path : str or Path, optional
-        The file (CSV/TSV/TXT, Parquet or FASTA, optionally gzipped). Required unless
-        ``dataset="peptide12"``.
-    dataset : {"peptide12", "gb1"}, optional
-        A built-in dataset instead of a plain file: ``"peptide12"`` is generated
-        (``n_sequences``, ``seed``); ``"gb1"`` reads the GB1 file at ``path`` with
-        :func:`~badlabels.data.gb1.load_gb1`.
-    seq_col, label_col : str
-        Columns holding the sequences and the labels (FASTA: ``sequence`` and a header key).
-    positive : str, optional
-        For labels given as two strings, the one that means 1.
-    threshold : float, optional
-        Binarise a numeric score column: label = score > threshold.
-    quantile : float, optional
-        Binarise at the ``quantile`` (in (0, 1)) of the scores; ``extra["quantile"]`` records it.
-    allow_stop : bool, default False
-        Accept ``*`` in sequences.
-    on_conflict : {"error", "drop", "majority"}, default "error"
-        What to do with a sequence that occurs with different labels (identical duplicates
-        are always merged: first row kept, scores averaged).
-    n_sequences : int, optional
-        Number of sequences for ``dataset="peptide12"`` (default 250,000).
-    seed : int, default 0
-        Seed for ``dataset="peptide12"``.
-    fmt : str, optional
-        Force the file format (see :func:`read_table`).
-    wild_type : str, optional
-        For count data: the wild-type sequence (one of the file's sequences) that the score
-        is enrichment relative to; read-depth noise normalises by it
-        (:func:`badlabels.noise.resolve_count_normalisation`). Kept as ``extra["wild_type"]``,
-        ``extra["wt_index"]`` and ``extra["wt_counts"]``. Default: found from the score.
-
-    Returns
-    -------
-    Dataset
-        Unique upper-cased sequences with int8 labels. Binarised scores keep ``scores`` and
-        ``threshold``; files with ``count_input`` and ``count_selected`` keep ``counts``.
-        ``extra`` holds JSON-friendly facts: format, columns, label kind, ``quantile``,
-        ``positive``, row and duplicate counts.
-
-    Raises
-    ------
-    BadInputError
-        For every problem with the options or the file, as one line naming the file, the
-        row (or FASTA record) and the problem.
-    """
-    if dataset is not None:
-        key = str(dataset).lower()
-        if key == "peptide12":
-            if wild_type is not None:
-                raise BadInputError(
-                    "--wild-type is for count data; the built-in dataset 'peptide12' has no "
-                    "read counts"
-                )
-            if path is not None:
-                raise BadInputError(
-                    "give either a file or the built-in dataset 'peptide12', not both",
-                    file=str(path),
-                )
-            from badlabels.data.peptide12 import make_peptide12
-
-            if n_sequences is None:
-                return make_peptide12(seed=seed)
-            return make_peptide12(n_sequences, seed)
-        if key == "gb1":
-            if path is None:
-                raise BadInputError(
-                    "the built-in dataset 'gb1' needs the path of gb1_wu2016.csv.gz"
-                )
-            from badlabels.data.gb1 import load_gb1
-
-            check_options(threshold=threshold, quantile=quantile, file=str(path))
-            kw = {}
-            if seq_col != "sequence":
-                kw["seq_col"] = seq_col
-            if label_col != "label":
-                kw["label_col"] = label_col
-            if threshold is None and quantile is not None:
-                kw["quantile"] = quantile
-            if wild_type is not None:
-                kw["wild_type"] = wild_type
-            return load_gb1(path, threshold=threshold, fmt=fmt, **kw)
-        raise BadInputError(
-            f"unknown dataset {dataset!r}; built-in datasets: {', '.join(BUILTIN_DATASETS)}"
-        )
-    if path is None:
-        raise BadInputError(
-            f"no input: give a data file, or a built-in dataset ({', '.join(BUILTIN_DATASETS)})"
-        )
-    return _load_file(
-        path,
-        seq_col=seq_col,
-        label_col=label_col,
-        positive=positive,
-        threshold=threshold,
-        quantile=quantile,
-        allow_stop=allow_stop,
-        on_conflict=on_conflict,
-        fmt=fmt,
-        wild_type=wild_type,
-    )
-
-
-__all__ = ["FORMATS", "BUILTIN_DATASETS", "load_data", "read_table"]
+__all__ = ["FORMATS", "load_file", "read_table", "read_table_chunks", "table_format"]

@@ -8,8 +8,9 @@ Assumptions
 -----------
 - Sequences are upper-cased and stripped of surrounding whitespace; anything else outside
   the alphabet (inner spaces, gaps ``-``, ``X``, ``*`` without ``allow_stop``) is an error.
-- A label is one of 0/1, true/false, yes/no (case-insensitive), one of two strings with
-  ``positive`` naming the one that means 1, or a score binarised as ``score > cutoff``
+- A label is yes or no in the one vocabulary (0/1, true/false, yes/no, y/n, t/f;
+  case-insensitive; the audit's known-flip column reads it too, see :func:`yes_no`), one of
+  two strings with ``positive`` naming the one that means 1, or a score binarised as ``score > cutoff``
   (``threshold`` or the ``quantile`` of all scores read, before duplicates are merged).
 - Empty cells and ``NA``/``NaN``/``N/A``/``null``/``None`` in a label column are missing
   labels. Sequences of different lengths are allowed.
@@ -29,10 +30,11 @@ from badlabels.data.encoding import AMINO_ACIDS
 from badlabels.errors import BadInputError
 
 MISSING_TOKENS = frozenset({"", "na", "nan", "n/a", "null", "none"})
-BOOLEAN_LABELS = {
-    "1": 1, "0": 0, "1.0": 1, "0.0": 0,
-    "true": 1, "false": 0, "yes": 1, "no": 0,
-}  # fmt: skip
+YES_TOKENS = frozenset({"1", "1.0", "true", "yes", "y", "t"})
+NO_TOKENS = frozenset({"0", "0.0", "false", "no", "n", "f"})
+YES_NO_WORDS = "1/0, true/false or yes/no (y/n, t/f)"
+"""The one yes/no vocabulary (case-insensitive): two-valued label columns and the audit's
+known-flip (``--truth-col``) column both read through :func:`yes_no`."""
 CONFLICT_POLICIES = ("error", "drop", "majority")
 
 
@@ -260,6 +262,26 @@ class Labels:
     positive: str | None = None
 
 
+def yes_no(values) -> tuple[np.ndarray, np.ndarray]:
+    """Which cells say yes and which say no, in the one vocabulary (:data:`YES_TOKENS`,
+    :data:`NO_TOKENS`, case and surrounding spaces ignored).
+
+    Parameters
+    ----------
+    values : array-like, shape (n,)
+
+    Returns
+    -------
+    (is_yes, is_no) : two ndarrays of bool, shape (n,)
+        A cell that is neither is False in both.
+    """
+    lower = as_text(values).str.strip().str.lower()
+    return (
+        lower.isin(YES_TOKENS).to_numpy(dtype=bool),
+        lower.isin(NO_TOKENS).to_numpy(dtype=bool),
+    )
+
+
 def parse_labels(
     values,
     rows: np.ndarray,
@@ -343,11 +365,10 @@ def parse_labels(
             )
         return Labels((text == pos).astype(np.int8), kind="positive", positive=pos)
 
-    known = lower.isin(list(BOOLEAN_LABELS)).to_numpy(dtype=bool)
+    is_yes, is_no = yes_no(series)
+    known = is_yes | is_no
     if known.all():
-        ones = [k for k, v in BOOLEAN_LABELS.items() if v == 1]
-        labels = lower.isin(ones).to_numpy(dtype=np.int8)
-        return Labels(labels, kind="binary")
+        return Labels(is_yes.astype(np.int8), kind="binary")
 
     numeric = ~np.isnan(_to_float(series))
     i = int(np.argmax(~known))
@@ -372,8 +393,8 @@ def parse_labels(
         )
     if known.any():
         raise where.error(
-            f"unrecognised label {text[i]!r} in column {column!r}; labels must be 0/1, "
-            "true/false or yes/no",
+            f"unrecognised label {text[i]!r} in column {column!r}; labels must be "
+            + YES_NO_WORDS,
             rows[i],
         )
     third = distinct[2]

@@ -79,13 +79,11 @@ def run_experiment(
         compatible LSTM cells together as one stacked computation, ``plain`` one at a time.
     """
     from badlabels.experiment.backends import check_backend
-    from badlabels.experiment.engines import check_engine
     from badlabels.report.figures import plot_curve
     from badlabels.report.html import package_versions
     from badlabels.report.summary import write_summary
 
     check_backend(backend, workers, ray_address)  # e.g. Ray missing: fail before any work
-    check_engine(engine)
     settings = RunSettings.resolve(
         device, engine=engine, backend=backend, workers=workers, ray_address=ray_address
     )
@@ -128,10 +126,7 @@ def run_experiment(
     if normalisation is not None:
         config["count_normalisation"] = normalisation.to_dict()
     (out / "config.json").write_text(json.dumps(config, indent=1, default=str))
-    new = run_cells(
-        cells, prepared, store, device=settings.device, force=force, progress=progress,
-        backend=backend, workers=workers, ray_address=ray_address, engine=engine,
-    )  # fmt: skip
+    new = run_cells(cells, prepared, store, settings, force=force, progress=progress)
     wanted = {c.cell_id for c in cells}
     frame = store.frame()
     frame = frame[frame["cell_id"].isin(wanted)].reset_index(drop=True) if len(frame) else frame

@@ -33,6 +33,7 @@ from badlabels.errors import BadInputError
 from badlabels.experiment.engines import run_unit
 from badlabels.experiment.grid import Cell
 from badlabels.experiment.runner_core import Prepared, Progress
+from badlabels.experiment.settings import RunSettings
 
 BACKENDS = ("local", "ray")
 RAY_MISSING = "Ray is not installed: pip install 'badlabels[ray]'"
@@ -72,12 +73,8 @@ def _import_ray():
 def execute(
     units: list[Unit],
     prepared: Prepared,
+    settings: RunSettings | None = None,
     *,
-    backend: str = "local",
-    workers: int | None = None,
-    ray_address: str | None = None,
-    engine: str = "auto",
-    device: str = "auto",
     progress: Progress | None = None,
     on_start: OnStart | None = None,
 ) -> Iterator[tuple[Unit, list[dict]]]:
@@ -89,14 +86,12 @@ def execute(
         From :func:`~badlabels.experiment.engines.plan_units`.
     prepared : Prepared
         The split data, shared by every unit.
-    backend : {"local", "ray"}
-    workers : int, optional
-        Local: number of processes (1 = in this process). Ray: most tasks in flight at once
-        (default: the cluster's CPUs).
-    ray_address : str, optional
-        Address of a running Ray cluster; without it a local Ray instance is started.
-    engine, device : str
-        Passed to :func:`~badlabels.experiment.engines.run_unit`.
+    settings : RunSettings, optional
+        Resolved once by the caller (default: :meth:`RunSettings.resolve`, local, one
+        worker) and passed whole to every unit. ``settings.backend``: ``local`` or ``ray``;
+        ``settings.workers``: local, the number of processes (1 = in this process); Ray, the
+        most tasks in flight at once (default: the cluster's CPUs); ``settings.ray_address``:
+        a running Ray cluster to join (else a local Ray instance is started).
     progress : callable, optional
         Epoch events; only the in-process path reports them.
     on_start : callable, optional
@@ -108,19 +103,21 @@ def execute(
     (unit, records) : one record per cell of the unit, in the unit's order. Order of the
     units is completion order for the parallel backends.
     """
-    check_backend(backend, workers, ray_address)
+    settings = settings or RunSettings.resolve()
+    workers = settings.workers
+    check_backend(settings.backend, workers, settings.ray_address)
     if not units:
         return
-    if backend == "ray":
-        yield from _run_ray(units, prepared, workers, ray_address, engine, device)
+    if settings.backend == "ray":
+        yield from _run_ray(units, prepared, settings)
     elif (workers or 1) > 1 and sum(map(len, units)) > 1:
         units = balance_units(units, int(workers))
-        yield from _run_pool(units, prepared, int(workers), engine, device)
+        yield from _run_pool(units, prepared, settings)
     else:
         for unit in units:
             if on_start is not None:
                 on_start(unit)
-            yield unit, run_unit(unit, prepared, engine=engine, device=device, progress=progress)
+            yield unit, run_unit(unit, prepared, settings, progress=progress)
 
 
 def balance_units(units: list[Unit], slots: int) -> list[Unit]:
@@ -155,15 +152,15 @@ def _init_worker(prepared: Prepared, threads: int) -> None:
     _WORKER_PREPARED = prepared
 
 
-def _pool_unit(unit: Unit, engine: str, device: str) -> list[dict]:
+def _pool_unit(unit: Unit, settings: RunSettings) -> list[dict]:
     assert _WORKER_PREPARED is not None, "worker not initialised"
-    return run_unit(unit, _WORKER_PREPARED, engine=engine, device=device, progress=None)
+    return run_unit(unit, _WORKER_PREPARED, settings, progress=None)
 
 
-def _run_pool(units, prepared, workers, engine, device):
+def _run_pool(units, prepared, settings: RunSettings):
     import multiprocessing
 
-    workers = min(workers, len(units))
+    workers = min(int(settings.workers), len(units))
     threads = max(1, available_cores() // workers)
     ctx = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(
@@ -171,7 +168,7 @@ def _run_pool(units, prepared, workers, engine, device):
     )
     try:
         yield from _drain(
-            units, workers, lambda u: pool.submit(_pool_unit, u, engine, device), _wait_futures
+            units, workers, lambda u: pool.submit(_pool_unit, u, settings), _wait_futures
         )
     finally:
         # On an error or interrupt, drop the queued units; the ones running finish or die.
@@ -200,7 +197,7 @@ def _drain(units, in_flight, submit, wait_some):
 _RAY_CACHE: dict[str, Prepared] = {}
 
 
-def _ray_unit(box: list, unit: Unit, engine: str, device: str) -> list[dict]:
+def _ray_unit(box: list, unit: Unit, settings: RunSettings) -> list[dict]:
     """Body of a Ray task. ``box`` holds the ObjectRef of the Prepared data (kept in a list
     so Ray does not fetch it for every task); each worker process fetches it once."""
     import ray
@@ -210,11 +207,12 @@ def _ray_unit(box: list, unit: Unit, engine: str, device: str) -> list[dict]:
     if key not in _RAY_CACHE:
         _RAY_CACHE.clear()  # one sweep's data at a time
         _RAY_CACHE[key] = ray.get(ref)
-    return run_unit(unit, _RAY_CACHE[key], engine=engine, device=device, progress=None)
+    return run_unit(unit, _RAY_CACHE[key], settings, progress=None)  # resolves "auto" there
 
 
-def _run_ray(units, prepared, workers, ray_address, engine, device):
+def _run_ray(units, prepared, settings: RunSettings):
     ray = _import_ray()
+    workers, ray_address = settings.workers, settings.ray_address
     started = False
     if not ray.is_initialized():
         kw = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
@@ -232,7 +230,7 @@ def _run_ray(units, prepared, workers, ray_address, engine, device):
         running = set()
 
         def submit(unit):
-            ref = task.remote(box, unit, engine, device)
+            ref = task.remote(box, unit, settings)
             running.add(ref)
             return ref
 

@@ -21,10 +21,12 @@ The runner groups cells into *units* (:func:`plan_units`) and hands each unit to
     per model-epoch on 2 cores; the alternative, plain models in two worker processes, is
     bounded by 1.15x there since PyTorch's LSTM already uses both cores).
 
-Precision of the stacked engine: ``auto`` (TF32 products on CUDA; bfloat16 recurrent
-products on CPUs with native bfloat16, float32 otherwise), or ``fp32`` / ``tf32`` / ``bf16``
-through the environment variable ``BADLABELS_PRECISION``
-(:data:`badlabels.training.stacked.PRECISIONS`).
+Device, precision and unit size come from one :class:`~badlabels.experiment.settings.
+RunSettings`, resolved once per experiment and passed whole. Precision of the stacked engine:
+``auto`` (TF32 products on CUDA; bfloat16 recurrent products on CPUs with native bfloat16,
+float32 otherwise), or ``fp32`` / ``tf32`` / ``bf16`` through the environment variable
+``BADLABELS_PRECISION`` (:data:`badlabels.training.stacked.PRECISIONS`). Every record says
+the ``device`` and ``precision`` it ran at.
 
 Which cells can be stacked: model ``lstm`` with a method whose estimator is an
 ``LSTMClassifier`` (every loss-based method: ``bce``, ``label_smoothing``, ``gce``, ``sce``,
@@ -40,7 +42,6 @@ seed)`` would, so it does not depend on which cells share its unit.
 
 from __future__ import annotations
 
-import os
 import time
 
 import numpy as np
@@ -54,15 +55,20 @@ from badlabels.experiment.runner_core import (
     run_cell_plain,
     score_cell,
 )
+from badlabels.experiment.settings import RunSettings
 from badlabels.training.stacking import (  # noqa: F401  (re-exported: the engine's vocabulary)
     ENGINES,
     MAX_K,
     StackKey,
-    _device_type,
     check_engine,
     max_k,
     stack_spec,
 )
+
+
+def _settings(settings: RunSettings | None) -> RunSettings:
+    """``settings`` resolved on this machine (the defaults where None)."""
+    return (settings or RunSettings.resolve()).here()
 
 
 def _estimator(cell: Cell, noise_rate_hint: float | None, device: str = "auto"):
@@ -93,18 +99,18 @@ def _cell_key(cell: Cell) -> tuple | None:
     return data, spec[0]
 
 
-def plan_units(cells: list[Cell], *, engine: str = "auto", device: str = "auto") -> list[list[Cell]]:
+def plan_units(cells: list[Cell], settings: RunSettings | None = None) -> list[list[Cell]]:
     """Group ``cells`` into units that are trained together.
 
-    ``plain``: one cell per unit. ``auto`` / ``stacked``: compatible LSTM cells (see the
-    module docstring) in units of up to :func:`max_k` cells, in the order they come; a
-    group of one cell, and every other cell, is a unit of its own. Units come in the
-    order of their first cell.
+    ``settings.engine`` ``plain``: one cell per unit. ``auto`` / ``stacked``: compatible LSTM
+    cells (see the module docstring) in units of up to ``settings.max_k`` cells, in the order
+    they come; a group of one cell, and every other cell, is a unit of its own. Units come in
+    the order of their first cell.
     """
-    check_engine(engine)
-    if engine == "plain":
+    settings = settings or RunSettings.resolve()
+    if settings.engine == "plain":
         return [[c] for c in cells]
-    limit = max_k(device)
+    limit = settings.max_k
     groups: dict[tuple, list[list[Cell]]] = {}
     order: list[tuple[str, object]] = []
     for c in cells:
@@ -131,33 +137,31 @@ def plan_units(cells: list[Cell], *, engine: str = "auto", device: str = "auto")
 def run_unit(
     unit: list[Cell],
     prepared: Prepared,
+    settings: RunSettings | None = None,
     *,
-    engine: str = "auto",
-    device: str = "auto",
     progress: Progress | None = None,
-    precision: str | None = None,
 ) -> list[dict]:
     """Train and score every cell of ``unit``; one record per cell, in order.
 
-    A unit of two or more cells runs stacked unless ``engine="plain"`` (a unit that
-    :func:`plan_units` made can always be stacked). ``precision`` (stacked only):
-    ``"auto"``, ``"fp32"``, ``"tf32"`` or ``"bf16"`` (default: the environment variable
-    ``BADLABELS_PRECISION``, else ``auto``: tf32 on CUDA, bf16 on CPUs with native bfloat16,
-    fp32 on other CPUs; see :data:`badlabels.training.stacked.PRECISIONS`).
+    A unit of two or more cells runs stacked unless ``settings.engine`` is ``plain`` (a unit
+    that :func:`plan_units` made can always be stacked), at ``settings.precision_resolved``
+    (see :data:`badlabels.training.stacked.PRECISIONS`). ``settings`` defaults to
+    :meth:`RunSettings.resolve` (``auto`` everything); a device left ``auto`` for Ray
+    workers is resolved here.
     """
-    check_engine(engine)
+    settings = _settings(settings)
+    engine = settings.engine
     if engine == "plain" or len(unit) < 2 and engine == "auto" or not unit:
-        return [run_cell_plain(c, prepared, device=device, progress=progress) for c in unit]
-    return run_unit_stacked(unit, prepared, device=device, progress=progress, precision=precision)
+        return [run_cell_plain(c, prepared, settings.device, progress=progress) for c in unit]
+    return run_unit_stacked(unit, prepared, settings, progress=progress)
 
 
 def run_unit_stacked(
     unit: list[Cell],
     prepared: Prepared,
+    settings: RunSettings | None = None,
     *,
-    device: str = "auto",
     progress: Progress | None = None,
-    precision: str | None = None,
 ) -> list[dict]:
     """Train the cells of ``unit`` as one stacked computation and score each one.
 
@@ -168,11 +172,13 @@ def run_unit_stacked(
 
     from badlabels.data.encoding import AMINO_ACIDS, encode
     from badlabels.training.stacked import fit_stacked, predict_stacked
-    from badlabels.training.trainer import resolve_device, to_device_data
+    from badlabels.training.trainer import to_device_data
 
     t0 = time.perf_counter()
-    dev = resolve_device(device)
-    precision = precision or os.environ.get("BADLABELS_PRECISION") or "auto"
+    settings = _settings(settings)
+    device = settings.device
+    dev = torch.device(device)
+    precision = settings.precision_resolved
 
     # Noisy labels, estimators and losses, exactly as the plain engine makes them.
     noises, specs = [], []
@@ -183,9 +189,11 @@ def run_unit_stacked(
         noises.append((train_noise, val_noise))
         specs.append(stack_spec(est))
     first = next((s for s in specs if s is not None), None)
-    members = [i for i, s in enumerate(specs) if s is not None and s[0] == first[0]] if first else []
+    members = (
+        [i for i, s in enumerate(specs) if s is not None and s[0] == first[0]] if first else []
+    )
     if len(members) < 1:
-        return [run_cell_plain(c, prepared, device=device, progress=progress) for c in unit]
+        return [run_cell_plain(c, prepared, device, progress=progress) for c in unit]
 
     key: StackKey = first[0]
     alphabet = AMINO_ACIDS if key.alphabet is None else key.alphabet
@@ -245,8 +253,9 @@ def run_unit_stacked(
             train_seconds=seconds * result.epochs_run[pos] / total_epochs,
             device=str(dev),
             engine="stacked",
+            precision=result.precision,
         )
     for i, cell in enumerate(unit):
         if i not in records:
-            records[i] = run_cell_plain(cell, prepared, device=device, progress=progress)
+            records[i] = run_cell_plain(cell, prepared, device, progress=progress)
     return [records[i] for i in range(len(unit))]

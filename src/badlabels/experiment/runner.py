@@ -15,6 +15,7 @@ from badlabels.experiment.runner_core import (  # noqa: F401  (re-exported)
     run_cell_plain,
     score_cell,
 )
+from badlabels.experiment.settings import RunSettings
 from badlabels.experiment.store import ResultStore
 
 
@@ -22,21 +23,19 @@ def run_cells(
     cells: list[Cell],
     prepared: Prepared,
     store: ResultStore,
+    settings: RunSettings | None = None,
     *,
-    device: str = "auto",
-    engine: str = "auto",
     force: bool = False,
     progress: Progress | None = None,
-    backend: str = "local",
-    workers: int | None = None,
-    ray_address: str | None = None,
 ) -> list[dict]:
     """Run every cell not yet in ``store`` (all of them with ``force``); return new records.
 
-    Units from :func:`plan_units` run on ``backend`` (see :mod:`badlabels.experiment.backends`:
-    ``"local"`` with ``workers`` processes, or ``"ray"``, joining ``ray_address`` if given).
+    Units from :func:`plan_units` run where ``settings`` say (see
+    :mod:`badlabels.experiment.backends`: ``"local"`` with ``settings.workers`` processes, or
+    ``"ray"``, joining ``settings.ray_address`` if given; default: :meth:`RunSettings.resolve`).
     Each record is put in the store as soon as its unit comes back.
     """
+    settings = settings or RunSettings.resolve()
     todo = [c for c in cells if force or not store.has(c.cell_id)]
     if progress is not None:
         progress("start", total=len(cells), todo=len(todo), skipped=len(cells) - len(todo))
@@ -47,11 +46,8 @@ def run_cells(
             for cell in unit:
                 progress("cell_start", cell=cell, index=len(new), total=len(todo))
 
-    units = plan_units(todo, engine=engine, device=device)
-    for unit, records in execute(
-        units, prepared, backend=backend, workers=workers, ray_address=ray_address,
-        engine=engine, device=device, progress=progress, on_start=on_start,
-    ):  # fmt: skip
+    units = plan_units(todo, settings)
+    for unit, records in execute(units, prepared, settings, progress=progress, on_start=on_start):
         for cell, record in zip(unit, records, strict=True):
             store.put(record)  # each record lands as soon as its unit is done
             new.append(record)

@@ -68,9 +68,7 @@ def noise_seed(seed: int, noise_type: str, part: str) -> np.random.SeedSequence:
     return np.random.SeedSequence([int(seed), _NOISE_CODES.get(noise_type, 99), _PARTS[part]])
 
 
-def corrupt_part(
-    part: Dataset, cell: Cell, which: str
-) -> NoiseResult:
+def corrupt_part(part: Dataset, cell: Cell, which: str) -> NoiseResult:
     """Corrupt one split's labels as ``cell`` says."""
     seed = int(noise_seed(cell.seed, cell.noise_type, which).generate_state(1)[0])
     return apply_noise(part, cell.noise_type, cell.noise_rate, seed=seed, cc_ratio=cell.cc_ratio)
@@ -100,8 +98,12 @@ def score_cell(
     train_seconds: float,
     device: str,
     engine: str,
+    precision: str,
 ) -> dict:
-    """The result record of one finished cell (metrics on clean test labels)."""
+    """The result record of one finished cell (metrics on clean test labels).
+
+    ``device``, ``engine`` and ``precision`` say what actually trained the cell.
+    """
     clean = prepared.test.labels
     record = cell.to_dict()
     record.update(
@@ -117,6 +119,7 @@ def score_cell(
         ceiling_auroc=prepared.ceiling_auroc,
         device=device,
         engine=engine,
+        precision=precision,
         finished_at=time.strftime("%Y-%m-%dT%H:%M:%S"),
     )
     record.update(binary_metrics(clean, prob_test))
@@ -126,17 +129,25 @@ def score_cell(
     record["test_flip_rate"] = float(test_noise.flipped.mean())
     try:
         matrix = transition_matrix(clean, test_noise.labels)
-        record["corrected_test_auroc"] = float(corrected_auroc(test_noise.labels, prob_test, matrix))
+        record["corrected_test_auroc"] = float(
+            corrected_auroc(test_noise.labels, prob_test, matrix)
+        )
     except Exception:  # noise at or past 50 %: the correction is undefined
         record["corrected_test_auroc"] = float("nan")
     return record
 
 
 def run_cell_plain(
-    cell: Cell, prepared: Prepared, *, device: str = "auto", progress: Progress | None = None
+    cell: Cell, prepared: Prepared, device: str = "auto", *, progress: Progress | None = None
 ) -> dict:
-    """Train and score one cell the plain way (one model, PyTorch's own LSTM)."""
+    """Train and score one cell the plain way (one model, PyTorch's own LSTM) on ``device``
+    (resolved by the run settings; ``auto`` only where called on its own)."""
     from badlabels.training.methods import build_estimator
+    from badlabels.training.stacked.precision import plain_precision
+    from badlabels.training.trainer import resolve_device
+
+    # What the estimator resolves too (models.base); scikit-learn's logreg runs on the CPU.
+    dev = resolve_device("cpu" if cell.model == "logreg" else device)
 
     train_noise = corrupt_part(prepared.train, cell, "train")
     val_noise = corrupt_part(prepared.val, cell, "val")
@@ -170,6 +181,7 @@ def run_cell_plain(
         epochs_run=getattr(est, "epochs_run_", 1),
         best_epoch=getattr(est, "best_epoch_", None),
         train_seconds=seconds,
-        device=str(getattr(est, "device_", "cpu")),
+        device=str(dev),
         engine="plain",
+        precision="fp64" if cell.model == "logreg" else plain_precision(dev),
     )

@@ -1,18 +1,18 @@
 """Run settings: where and how an experiment's cells train, resolved once and recorded.
 
 Built once at the top of :func:`badlabels.experiment.run_experiment` from its arguments and the
-environment (``BADLABELS_PRECISION``), written to ``config.json`` as they ran, and the resolved
-device is what every cell is trained on.
+environment (``BADLABELS_PRECISION``, ``BADLABELS_MAX_K``), written to ``config.json`` as they
+ran, and passed whole down to the runner, the backends and the engines: nothing below reads
+the environment or resolves ``"auto"`` again.
 
 Assumption: with the ``ray`` backend the cells may run on other machines, so the device is
-left for each worker to resolve (``"auto"`` stays ``"auto"``); each record's ``device`` says
-what ran there.
+left for each worker to resolve (``"auto"`` stays ``"auto"`` until :meth:`RunSettings.here`
+runs on the worker); each record's ``device`` and ``precision`` say what ran there.
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,8 @@ class RunSettings:
     backend : {"local", "ray"}
     workers : int or None
     ray_address : str or None
+    max_k : int
+        Most LSTM cells one stacked unit trains together (``BADLABELS_MAX_K``, else per device).
     """
 
     device_requested: str
@@ -44,6 +46,7 @@ class RunSettings:
     backend: str
     workers: int | None
     ray_address: str | None
+    max_k: int
 
     @classmethod
     def resolve(
@@ -54,31 +57,58 @@ class RunSettings:
         backend: str = "local",
         workers: int | None = None,
         ray_address: str | None = None,
+        precision: str | None = None,
     ) -> RunSettings:
         """Resolve ``device`` (unless Ray workers will) and the stacked precision for it.
+
+        ``precision`` defaults to ``BADLABELS_PRECISION`` (else ``auto``).
 
         Raises
         ------
         BadInputError
-            An unknown device, or CUDA asked for where there is none.
+            An unknown device or engine, CUDA asked for where there is none, or a bad
+            ``BADLABELS_MAX_K``.
         """
-        from badlabels.training.stacked.precision import resolve_precision
+        from badlabels.errors import BadInputError
+        from badlabels.training.stacked.precision import (
+            PRECISION_ENV,
+            PRECISIONS,
+            requested_precision,
+            resolve_precision,
+        )
+        from badlabels.training.stacking import check_engine, max_k
         from badlabels.training.trainer import resolve_device
 
-        precision = os.environ.get("BADLABELS_PRECISION") or "auto"
+        check_engine(engine)
+        precision = precision or requested_precision()
+        if precision not in PRECISIONS:
+            raise BadInputError(
+                f"{PRECISION_ENV}={precision!r} is not a precision; choose one of: "
+                + ", ".join(PRECISIONS)
+            )
         if backend == "ray":
             resolved, prec = str(device), None
         else:
             dev = resolve_device(device)
             resolved = str(dev)
-            try:
-                prec = resolve_precision(precision, dev)
-            except ValueError:  # reported by the stacked engine, which reads it too
-                prec = None
+            prec = resolve_precision(precision, dev)
         return cls(
             device_requested=str(device), device=resolved, engine=engine, precision=precision,
             precision_resolved=prec, backend=backend, workers=workers, ray_address=ray_address,
+            max_k=max_k(resolved),
         )  # fmt: skip
+
+    def here(self) -> RunSettings:
+        """These settings with the device resolved on this machine (a Ray worker's own GPU or
+        CPU); unchanged where it already is."""
+        if self.precision_resolved is not None:
+            return self
+        from badlabels.training.stacked.precision import resolve_precision
+        from badlabels.training.trainer import resolve_device
+
+        dev = resolve_device(self.device)
+        prec = resolve_precision(self.precision, dev)
+        return replace(self, device=str(dev), precision_resolved=prec)
 
     def to_dict(self) -> dict:
         """JSON-friendly form (``config.json``)."""

@@ -362,7 +362,7 @@ def _config_html(frame: pd.DataFrame, config: dict, fig_dir: Path) -> str:
     shown = {
         k: config[k]
         for k in ("dataset", "source", "n_sequences", "positive_fraction", "data_fingerprint",
-                  "device", "engine", "backend", "workers", "started_at", "grid",
+                  "device", "engine", "backend", "workers", "settings", "started_at", "grid",
                   "count_normalisation")  # fmt: skip
         if k in config
     }

@@ -10,7 +10,6 @@ rounding in float32).
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 
@@ -63,6 +62,7 @@ def out_of_fold_stacked(
     from badlabels.errors import BadInputError
     from badlabels.models.base import proba_from_p1, seed_from
     from badlabels.training.stacked import fit_stacked, predict_stacked_rows
+    from badlabels.training.stacked.precision import requested_precision
     from badlabels.training.stacking import max_k
     from badlabels.training.trainer import resolve_device, to_device_data
 
@@ -72,7 +72,7 @@ def out_of_fold_stacked(
     if key is None:
         return None
     dev = resolve_device(device)
-    precision = os.environ.get("BADLABELS_PRECISION") or "auto"
+    precision = requested_precision()
 
     alphabet = AMINO_ACIDS if key.alphabet is None else key.alphabet
     tokens, lengths = encode(seqs, alphabet)

@@ -39,6 +39,8 @@ class StackedResult:
         Wall time of the whole loop.
     model_epochs : int
         Epochs run, summed over the models.
+    precision : str
+        The precision that ran (``auto`` resolved: ``fp32``, ``tf32`` or ``bf16``).
     """
 
     module: StackedLSTM
@@ -48,6 +50,7 @@ class StackedResult:
     best_val_loss: list[float | None] = field(default_factory=list)
     seconds: float = 0.0
     model_epochs: int = 0
+    precision: str = "fp32"
 
 
 def eval_rows(k: int, hidden_sizes: Sequence[int], device: torch.device) -> int:
@@ -307,7 +310,9 @@ def fit_stacked(
             for j in active:
                 if seed_keys[j] not in drawn:
                     size = n if rows is None else len(rows[j])
-                    drawn[seed_keys[j]] = torch.randperm(size, generator=gens[seed_keys[j]], device=device)
+                    drawn[seed_keys[j]] = torch.randperm(
+                        size, generator=gens[seed_keys[j]], device=device
+                    )
             if rows is not None:
                 perm = torch.stack([_top_up(rows[j][drawn[seed_keys[j]]], n_epoch) for j in active])
             elif len(drawn) == 1:
@@ -332,7 +337,9 @@ def fit_stacked(
                                          [val_rows[j] for j in active])  # fmt: skip
             elif has_val:
                 with torch.no_grad():
-                    val_loss = loss_fn(predict_stacked(module, val_tokens, val_lengths), val_y_act).tolist()
+                    val_loss = loss_fn(
+                        predict_stacked(module, val_tokens, val_lengths), val_y_act
+                    ).tolist()
             seconds = (time.perf_counter() - t0) / k_act
             model_epochs += k_act
 
@@ -383,6 +390,7 @@ def fit_stacked(
         best_val_loss=[s.best_value for s in stoppers],
         seconds=time.perf_counter() - t_start,
         model_epochs=model_epochs,
+        precision=precision,
     )
 
 

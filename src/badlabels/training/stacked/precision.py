@@ -8,6 +8,7 @@ natively (read from ``/proc/cpuinfo``).
 from __future__ import annotations
 
 import functools
+import os
 
 import torch
 
@@ -34,6 +35,30 @@ def cpu_has_fast_bf16() -> bool:
     except OSError:
         pass
     return False
+
+
+PRECISION_ENV = "BADLABELS_PRECISION"
+
+
+def requested_precision() -> str:
+    """The stacked engine's precision as asked for in ``BADLABELS_PRECISION`` (default ``auto``).
+
+    The one place the variable is read: the run settings of an experiment and the audit's
+    stacked folds both ask here.
+    """
+    return os.environ.get(PRECISION_ENV) or "auto"
+
+
+def plain_precision(device: torch.device | str) -> str:
+    """What the plain engine's float32 models run at on ``device``, for the records.
+
+    ``fp32`` on the CPU; on CUDA ``fp32+cudnn-tf32`` while PyTorch lets cuDNN (the plain
+    LSTM, BiLSTM and CNN) use TF32 tensor cores (``torch.backends.cudnn.allow_tf32``, on by
+    default), else ``fp32``.
+    """
+    if torch.device(device).type == "cuda" and torch.backends.cudnn.allow_tf32:
+        return "fp32+cudnn-tf32"
+    return "fp32"
 
 
 def resolve_precision(precision: str, device: torch.device | str) -> str:

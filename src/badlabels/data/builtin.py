@@ -1,0 +1,212 @@
+"""Built-in datasets, one registry, and :func:`load_data`: the one front door to data.
+
+A built-in dataset is an entry of :data:`BUILTIN_DATASETS` (``register_dataset``): a name, a
+one-line summary, whether it reads a file, and a loader that gets the file (or None) and the
+user's :class:`LoadOptions`. :func:`load_data` looks a ``dataset=`` name up there, and reads
+any other input with the file readers below it (:func:`badlabels.data.io.load_file`).
+
+Assumptions: a loader rejects, as a one-line :class:`BadInputError`, an option that cannot
+apply to its dataset (``--wild-type`` on data without counts, a file where none is read), and
+silently ignores options that have no meaning for it (``--positive`` on generated data).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from badlabels.data.dataset import Dataset
+from badlabels.data.io import load_file
+from badlabels.data.validate import check_options
+from badlabels.errors import BadInputError
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """What a user asked of the data (the keyword arguments of :func:`load_data`)."""
+
+    seq_col: str = "sequence"
+    label_col: str = "label"
+    positive: object = None
+    threshold: float | None = None
+    quantile: float | None = None
+    allow_stop: bool = False
+    on_conflict: str = "error"
+    n_sequences: int | None = None
+    seed: int = 0
+    fmt: str | None = None
+    wild_type: str | None = None
+
+
+Loader = Callable[[Path | None, LoadOptions], Dataset]
+
+
+@dataclass(frozen=True)
+class BuiltinDataset:
+    """One registered dataset.
+
+    Attributes
+    ----------
+    name : str
+    summary : str
+        One line, for ``--help`` and error messages.
+    reads_file : bool
+        True: the loader needs a file path (the dataset's own file, e.g. GB1's); False: the
+        data are generated and a path is an error.
+    load : callable
+        ``load(path, options) -> Dataset``.
+    """
+
+    name: str
+    summary: str
+    reads_file: bool
+    load: Loader
+
+
+BUILTIN_DATASETS: dict[str, BuiltinDataset] = {}
+"""The registry: name -> :class:`BuiltinDataset` (iterating gives the names)."""
+
+
+def register_dataset(name: str, summary: str, *, reads_file: bool) -> Callable[[Loader], Loader]:
+    """Decorator: register ``load(path, options) -> Dataset`` as the built-in ``name``."""
+
+    def deco(load: Loader) -> Loader:
+        BUILTIN_DATASETS[name] = BuiltinDataset(name, summary, reads_file, load)
+        return load
+
+    return deco
+
+
+@register_dataset(
+    "peptide12",
+    "synthetic 12-mer peptide landscape (a stand-in for the seed experiment's data)",
+    reads_file=False,
+)
+def _peptide12(path: Path | None, options: LoadOptions) -> Dataset:
+    from badlabels.data.peptide12 import make_peptide12
+
+    if options.wild_type is not None:
+        raise BadInputError(
+            "--wild-type is for count data; the built-in dataset 'peptide12' has no read counts"
+        )
+    if path is not None:
+        raise BadInputError(
+            "give either a file or the built-in dataset 'peptide12', not both", file=str(path)
+        )
+    if options.n_sequences is None:
+        return make_peptide12(seed=options.seed)
+    return make_peptide12(options.n_sequences, options.seed)
+
+
+@register_dataset(
+    "gb1",
+    "GB1 four-site landscape with read counts (Wu et al. 2016; give its file)",
+    reads_file=True,
+)
+def _gb1(path: Path | None, options: LoadOptions) -> Dataset:
+    from badlabels.data.gb1 import load_gb1
+
+    if path is None:
+        raise BadInputError("the built-in dataset 'gb1' needs the path of gb1_wu2016.csv.gz")
+    check_options(threshold=options.threshold, quantile=options.quantile, file=str(path))
+    kw = {}
+    if options.seq_col != "sequence":
+        kw["seq_col"] = options.seq_col
+    if options.label_col != "label":
+        kw["label_col"] = options.label_col
+    if options.threshold is None and options.quantile is not None:
+        kw["quantile"] = options.quantile
+    if options.wild_type is not None:
+        kw["wild_type"] = options.wild_type
+    return load_gb1(path, threshold=options.threshold, fmt=options.fmt, **kw)
+
+
+def load_data(
+    path=None,
+    *,
+    dataset: str | None = None,
+    seq_col: str = "sequence",
+    label_col: str = "label",
+    positive=None,
+    threshold=None,
+    quantile=None,
+    allow_stop: bool = False,
+    on_conflict: str = "error",
+    n_sequences: int | None = None,
+    seed: int = 0,
+    fmt: str | None = None,
+    wild_type: str | None = None,
+) -> Dataset:
+    """Load a labelled sequence file, or a built-in dataset, as a validated ``Dataset``.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        The file (CSV/TSV/TXT, Parquet or FASTA, optionally gzipped). Required unless
+        ``dataset="peptide12"``.
+    dataset : str, optional
+        A built-in dataset (a name in :data:`BUILTIN_DATASETS`) instead of a plain file:
+        ``"peptide12"`` is generated (``n_sequences``, ``seed``); ``"gb1"`` reads the GB1
+        file at ``path`` with :func:`~badlabels.data.gb1.load_gb1`.
+    seq_col, label_col : str
+        Columns holding the sequences and the labels (FASTA: ``sequence`` and a header key).
+    positive : str, optional
+        For labels given as two strings, the one that means 1.
+    threshold : float, optional
+        Binarise a numeric score column: label = score > threshold.
+    quantile : float, optional
+        Binarise at the ``quantile`` (in (0, 1)) of the scores; ``extra["quantile"]`` records it.
+    allow_stop : bool, default False
+        Accept ``*`` in sequences.
+    on_conflict : {"error", "drop", "majority"}, default "error"
+        What to do with a sequence that occurs with different labels (identical duplicates
+        are always merged: first row kept, scores averaged).
+    n_sequences : int, optional
+        Number of sequences for ``dataset="peptide12"`` (default 250,000).
+    seed : int, default 0
+        Seed for ``dataset="peptide12"``.
+    fmt : str, optional
+        Force the file format (see :func:`~badlabels.data.io.read_table`).
+    wild_type : str, optional
+        For count data: the wild-type sequence (one of the file's sequences) that the score
+        is enrichment relative to; read-depth noise normalises by it
+        (:func:`badlabels.noise.resolve_count_normalisation`). Kept as ``extra["wild_type"]``,
+        ``extra["wt_index"]`` and ``extra["wt_counts"]``. Default: found from the score.
+
+    Returns
+    -------
+    Dataset
+        Unique upper-cased sequences with int8 labels. Binarised scores keep ``scores`` and
+        ``threshold``; files with ``count_input`` and ``count_selected`` keep ``counts``.
+        ``extra`` holds JSON-friendly facts: format, columns, label kind, ``quantile``,
+        ``positive``, row and duplicate counts.
+
+    Raises
+    ------
+    BadInputError
+        For every problem with the options or the file, as one line naming the file, the
+        row (or FASTA record) and the problem.
+    """
+
+    options = LoadOptions(
+        seq_col=seq_col, label_col=label_col, positive=positive, threshold=threshold,
+        quantile=quantile, allow_stop=allow_stop, on_conflict=on_conflict,
+        n_sequences=n_sequences, seed=seed, fmt=fmt, wild_type=wild_type,
+    )  # fmt: skip
+    names = ", ".join(BUILTIN_DATASETS)
+    if dataset is not None:
+        entry = BUILTIN_DATASETS.get(str(dataset).lower())
+        if entry is None:
+            raise BadInputError(f"unknown dataset {dataset!r}; built-in datasets: {names}")
+        return entry.load(None if path is None else Path(path), options)
+    if path is None:
+        raise BadInputError(f"no input: give a data file, or a built-in dataset ({names})")
+    return load_file(
+        path, seq_col=seq_col, label_col=label_col, positive=positive, threshold=threshold,
+        quantile=quantile, allow_stop=allow_stop, on_conflict=on_conflict, fmt=fmt,
+        wild_type=wild_type,
+    )  # fmt: skip
+
+
+__all__ = ["BUILTIN_DATASETS", "BuiltinDataset", "LoadOptions", "load_data", "register_dataset"]
