@@ -6,7 +6,7 @@ What runs (the ``full`` scale):
   (label = fitness > the median fitness of the whole file);
 - noise on the training and validation labels (test labels stay clean): symmetric flips at
   0, 20 and 45 %, and measurement noise at 0.5 score standard deviations;
-- configurations: the LSTM with every method of :data:`badlabels.training.methods.METHODS`,
+- configurations: the LSTM with every method of :data:`badlabels.methods.registry.METHODS`,
   and every other model (bilstm, cnn, mlp, transformer, logreg) with plain ``bce``;
 - 3 seeds (noise draw and model initialisation; the split is the same for all).
 
@@ -159,6 +159,78 @@ def run_all(datasets: dict, cfg: dict, methods, models, method_params, out: Path
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+CONTROL_SIZES = (160, 1_600, 16_000)
+"""Clean training labels of the controls: at 45 % symmetric noise n noisy labels carry about
+n (1 - 2p)^2 = n / 100 clean ones, so 16,000 noisy labels are worth about 160 clean ones."""
+
+
+CONTROL_SEEDS = 3
+"""Controls run on the first three seeds only (clean labels: little seed spread)."""
+
+
+def run_controls(datasets: dict, cfg: dict, sizes, device: str) -> pd.DataFrame:
+    """Where the limit is: the same LSTM (same schedule) trained on ``m`` clean labels of the
+    same training part (a random subset per seed; validation: the same share of the clean
+    validation part), scored on the same clean test part; and the oracle (the AUROC of the
+    noise-free latent fitness, where the dataset has one).
+
+    Returns
+    -------
+    DataFrame
+        ``dataset, n_clean, seed, auroc, ceiling_auroc``.
+    """
+    from badlabels.evaluation import binary_metrics
+    from badlabels.experiment import prepare
+    from badlabels.models import LSTMClassifier
+
+    rows = []
+    for name, ds in datasets.items():
+        prepared = prepare(ds)
+        n_train, n_val = len(prepared.train), len(prepared.val)
+        for m in sizes:
+            m = min(int(m), n_train)
+            for seed in cfg["seeds"][:CONTROL_SEEDS]:
+                rng = np.random.default_rng([int(seed), m])
+                tr = np.sort(rng.choice(n_train, m, replace=False))
+                k = max(2, int(round(m * n_val / n_train)))
+                va = np.sort(rng.choice(n_val, min(k, n_val), replace=False))
+                est = LSTMClassifier(
+                    batch_size=min(int(cfg["batch_size"]), m), max_epochs=int(cfg["max_epochs"]),
+                    patience=int(cfg["patience"]), lr=float(cfg["lr"]), device=device,
+                    random_state=int(seed),
+                )  # fmt: skip
+                est.fit(prepared.train.sequences[tr], prepared.train.labels[tr],
+                        eval_set=(prepared.val.sequences[va], prepared.val.labels[va]))  # fmt: skip
+                prob = est.predict_proba(prepared.test.sequences)[:, 1]
+                auroc = binary_metrics(prepared.test.labels, prob)["auroc"]
+                print(f"  control {name}: LSTM on {m:,} clean labels, seed {seed}: AUROC "
+                      f"{auroc:.3f}", file=sys.stderr, flush=True)  # fmt: skip
+                rows.append({"dataset": name, "n_clean": m, "seed": int(seed), "auroc": auroc,
+                             "ceiling_auroc": prepared.ceiling_auroc})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def controls_lines(controls: pd.DataFrame) -> list[str]:
+    """Markdown for :func:`run_controls`."""
+    lines = ["## Controls: where the limit is", ""]
+    lines.append(
+        "The same LSTM and schedule trained on *clean* labels of a random subset of the same "
+        "training part (validation: the same share of the clean validation part), scored on the "
+        "same clean test part; mean ± sd over the seeds. At 45 % symmetric flips n noisy labels "
+        "carry about n (1 − 2p)² = n / 100 clean ones. Oracle: the AUROC of the noise-free "
+        "latent fitness on the test part."
+    )
+    lines.append("")
+    lines += ["| dataset | clean labels | LSTM AUROC | oracle |", "|---|---|---|---|"]
+    for (dataset, m), g in controls.groupby(["dataset", "n_clean"]):
+        ceiling = g["ceiling_auroc"].dropna()
+        oracle = f"{ceiling.iloc[0]:.3f}" if len(ceiling) else "n/a"
+        lines.append(f"| {dataset} | {int(m):,} | {fmt(g['auroc'].mean(), g['auroc'].std(), len(g))}"
+                     f" | {oracle} |")  # fmt: skip
+    lines.append("")
+    return lines
+
+
 # --- summary --------------------------------------------------------------------------------
 def setting_label(noise_type: str, rate: float) -> str:
     if noise_type == "symmetric":
@@ -177,7 +249,7 @@ def tidy(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def config_order(configs) -> list[str]:
-    from badlabels.training.methods import METHODS
+    from badlabels.methods.registry import METHODS
 
     order = [f"lstm/{m}" for m in METHODS] + [f"{m}/bce" for m in OTHER_MODELS]
     return [c for c in order if c in set(configs)] + sorted(set(configs) - set(order))
@@ -228,56 +300,111 @@ def time_ratios(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def paired(df: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFrame:
+    """Paired differences to ``baseline``: per dataset, setting and config, the clean-test
+    AUROC minus the baseline's on the same seed (same split and flips), averaged over the
+    seeds both have, with a two-sided 95 % t interval.
+
+    Returns
+    -------
+    DataFrame
+        ``dataset, setting, config, n, mean, sd, diff, lo, hi`` (``mean``/``sd``: the config's
+        own AUROC over those seeds; ``diff``: mean paired difference; ``lo``/``hi``: its
+        interval, NaN with fewer than two seeds).
+    """
+    from scipy import stats as st
+
+    key = ["dataset", "setting", "seed"]
+    base = df[df["config"] == baseline].set_index(key)["auroc"]
+    rows = []
+    for (dataset, setting, config), g in df.groupby(["dataset", "setting", "config"]):
+        ref = base.reindex(pd.MultiIndex.from_frame(g[key])).to_numpy()
+        ok = np.isfinite(ref) & np.isfinite(g["auroc"].to_numpy())
+        own = g["auroc"].to_numpy()[ok]
+        d = own - ref[ok]
+        n = int(len(d))
+        mean_d = float(d.mean()) if n else np.nan
+        if n > 1:
+            half = float(st.t.ppf(0.975, n - 1) * d.std(ddof=1) / np.sqrt(n))
+            lo, hi = mean_d - half, mean_d + half
+        else:
+            lo = hi = np.nan
+        rows.append({"dataset": dataset, "setting": setting, "config": config, "n": n,
+                     "mean": float(own.mean()) if n else np.nan,
+                     "sd": float(own.std(ddof=1)) if n > 1 else np.nan,
+                     "diff": mean_d, "lo": lo, "hi": hi})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def paired_lines(df: pd.DataFrame, dataset: str, settings: list[str]) -> list[str]:
+    """A Markdown table of :func:`paired` for one dataset: one row per config, one column per
+    noise setting, ``diff [lo, hi]``; bold where the interval excludes 0."""
+    pr = paired(df)
+    pr = pr[pr["dataset"] == dataset]
+    cols = [s for s in settings if s in set(pr["setting"])]
+    lines = ["| model / method | " + " | ".join(cols) + " |", "|" + "---|" * (len(cols) + 1)]
+    for config in config_order(pr["config"].unique()):
+        if config == BASELINE:
+            continue
+        cells = []
+        for s in cols:
+            r = pr[(pr["setting"] == s) & (pr["config"] == config)]
+            if not len(r) or not r["n"].iloc[0]:
+                cells.append("")
+                continue
+            r = r.iloc[0]
+            if not np.isfinite(r["lo"]):
+                cells.append(f"{r['diff']:+.3f} (n = 1)")
+                continue
+            text = f"{r['diff']:+.3f} [{r['lo']:+.3f}, {r['hi']:+.3f}] (n = {int(r['n'])})"
+            cells.append(f"**{text}**" if r["lo"] > 0 or r["hi"] < 0 else text)
+        lines.append(f"| {config} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def verdicts(df: pd.DataFrame, setting: str = "sym 45 %") -> dict[str, list[str]]:
     """Per dataset, Markdown lines: which configs beat lstm/bce at ``setting`` by more than the
     seed spread (difference of means > the larger of the two seed sds), and by how much."""
-    st = stats(df)
+    pr = paired(df)
     out = {}
     for dataset in sorted(df["dataset"].unique()):
-        s = st[(st["dataset"] == dataset) & (st["setting"] == setting)].set_index("config")
+        s = pr[(pr["dataset"] == dataset) & (pr["setting"] == setting)].set_index("config")
         if BASELINE not in s.index:
             out[dataset] = [f"- no `{BASELINE}` run at {setting}: no verdict."]
             continue
         b = s.loc[BASELINE]
-        lines = [
-            f"- `{BASELINE}`: {fmt(b['mean'], b['std'], b['count'])} (n = {int(b['count'])} seeds)."
-        ]
+        lines = [f"- `{BASELINE}`: {fmt(b['mean'], b['sd'], b['n'])} (n = {int(b['n'])} seeds)."]
         better, worse, level = [], [], []
         for config in config_order(s.index):
             if config == BASELINE:
                 continue
             r = s.loc[config]
-            diff = r["mean"] - b["mean"]
-            spread = np.nanmax([r["std"], b["std"]]) if r["count"] > 1 else np.nan
-            text = (
-                f"`{config}` {fmt(r['mean'], r['std'], r['count'])}: "
-                f"{diff:+.3f} (seed spread {spread:.3f})"
-            )
-            if not np.isfinite(spread):
-                level.append(text + " — one seed, no verdict")
-            elif diff > spread:
+            text = f"`{config}` {fmt(r['mean'], r['sd'], r['n'])}: paired difference {r['diff']:+.3f}"
+            if not np.isfinite(r["lo"]):
+                level.append(text + f" (n = {int(r['n'])}: no interval, no verdict)")
+                continue
+            text += f" [{r['lo']:+.3f}, {r['hi']:+.3f}], n = {int(r['n'])}"
+            if r["lo"] > 0:
                 better.append(text)
-            elif diff < -spread:
+            elif r["hi"] < 0:
                 worse.append(text)
             else:
                 level.append(text)
         methods = [t for t in better if t.startswith("`lstm/")]
         if methods:
-            lines.append("- **Methods that beat plain `bce` by more than the seed spread:**")
+            lines.append("- **Methods that beat plain `bce`** (95 % interval above 0):")
             lines += [f"  - {t}" for t in methods]
         else:
-            lines.append(
-                "- **No method beats plain `bce` by more than the seed spread** at this level."
-            )
+            lines.append("- **No method beats plain `bce`** (no 95 % interval above 0) at this level.")
         models = [t for t in better if not t.startswith("`lstm/")]
         if models:
-            lines.append("- Other models (with `bce`) above `lstm/bce` by more than the spread:")
+            lines.append("- Other models (with `bce`) above `lstm/bce` (interval above 0):")
             lines += [f"  - {t}" for t in models]
         if worse:
-            lines.append("- Below `lstm/bce` by more than the seed spread:")
+            lines.append("- Below `lstm/bce` (interval below 0):")
             lines += [f"  - {t}" for t in worse]
         if level:
-            lines.append("- Within the seed spread of `lstm/bce`:")
+            lines.append("- Interval includes 0 (no difference shown):")
             lines += [f"  - {t}" for t in level]
         out[dataset] = lines
     return out
@@ -313,21 +440,26 @@ def _settings_text(cfg: dict) -> str:
 
 
 def results_markdown(df: pd.DataFrame, *, scale: str, cfg: dict, command: str, device: str,
-                     wall_seconds: float, notes: list[str]) -> str:  # fmt: skip
-    """The whole RESULTS.md text."""
+                     wall_seconds: float, notes: list[str],
+                     controls: pd.DataFrame | None = None) -> str:  # fmt: skip
+    """The whole RESULTS.md text (``controls``: from :func:`run_controls`)."""
     df = tidy(df)
     st = stats(df)
     tr = time_ratios(df)
     lines = ["# Robustness benchmark: methods and models under label noise", ""]
     full = PRESETS["full"]
-    same_scale = all(cfg.get(k) == full[k] for k in full if k not in ("symmetric", "measurement"))
+    training_keys = [k for k in full if k not in ("symmetric", "measurement", "seeds")]
+    same_scale = all(cfg.get(k) == full[k] for k in training_keys) and len(cfg["seeds"]) >= len(
+        full["seeds"]
+    )
     if scale != "full" and same_scale:
         lines += [
-            "> **Noise settings reduced.** Data, seeds and training are at full scale "
-            f"(peptide12 {full['n_peptide']:,} sequences, GB1 {full['n_gb1']:,} variants, "
-            f"{len(full['seeds'])} seeds, up to {full['max_epochs']} epochs), but only these "
-            f"noise settings were run: {_settings_text(cfg)}. The full benchmark runs "
-            f"{_settings_text(full)}: `python benchmarks/robustness.py --device cuda`.",
+            "> **Full-scale data and training, other noise settings or seeds.** Data and "
+            f"training as the full benchmark (peptide12 {full['n_peptide']:,} sequences, GB1 "
+            f"{full['n_gb1']:,} variants, up to {full['max_epochs']} epochs); "
+            f"{len(cfg['seeds'])} seeds; noise settings run: {_settings_text(cfg)}. The full "
+            f"benchmark runs {_settings_text(full)} with {len(full['seeds'])} seeds: "
+            "`python benchmarks/robustness.py --device cuda`.",
             "",
         ]
     elif scale != "full":
@@ -416,15 +548,26 @@ def results_markdown(df: pd.DataFrame, *, scale: str, cfg: dict, command: str, d
                 + ", ".join(f"`{r}`" for r in rel),
                 "",
             ]
-    lines += ["## Verdict at 45 % symmetric noise", ""]
+    lines += ["## Paired differences to `lstm/bce`", ""]
     lines.append(
-        "A configuration *beats* `lstm/bce` when its mean clean-test AUROC exceeds plain "
-        "`bce`'s by more than the seed spread (the larger of the two standard deviations over "
-        "seeds). Computed from the table above."
+        "Each seed is one draw of the flips and one initialisation, shared by every "
+        "configuration on the same split; a cell is the mean over seeds of the configuration's "
+        "clean-test AUROC minus `lstm/bce`'s on the same seed, with a two-sided 95 % t "
+        "interval (bold: the interval excludes 0)."
     )
     lines.append("")
-    for dataset, vlines in verdicts(tidy(df)).items():
+    for dataset in sorted(df["dataset"].unique()):
+        lines += [f"### {dataset}", ""] + paired_lines(df, dataset, settings) + [""]
+    lines += ["## Verdict at 45 % symmetric noise", ""]
+    lines.append(
+        "A configuration *beats* `lstm/bce` when the 95 % interval of its paired difference "
+        "lies above 0 (computed from the paired table above)."
+    )
+    lines.append("")
+    for dataset, vlines in verdicts(df).items():
         lines += [f"### {dataset}", ""] + vlines + [""]
+    if controls is not None and len(controls):
+        lines += controls_lines(controls)
     lines += [
         "## Reading the time column",
         "",
@@ -438,7 +581,7 @@ def results_markdown(df: pd.DataFrame, *, scale: str, cfg: dict, command: str, d
 
 
 def main(argv=None) -> None:
-    from badlabels.training.methods import METHODS, parse_param_assignments
+    from badlabels.methods.registry import METHODS, parse_param_assignments
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="tiny scale smoke check")
@@ -460,6 +603,10 @@ def main(argv=None) -> None:
     ap.add_argument("--method-param", action="append", default=[], help="METHOD.KEY=VALUE")
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     ap.add_argument("--no-report", action="store_true", help="skip each run's report.html")
+    ap.add_argument(
+        "--controls", default=None,
+        help="also train the LSTM on this many clean labels, e.g. 160,1600,16000 (the limit)",
+    )  # fmt: skip
     ap.add_argument(
         "--engine",
         default="plain",
@@ -511,9 +658,14 @@ def main(argv=None) -> None:
             f"Engine `{args.engine}`: LSTM cells trained together in a stacked unit share its "
             "wall time, so their time ratios do not measure the method's own cost."
         )
+    controls = None
+    if args.controls:
+        sizes = [int(x) for x in args.controls.split(",") if x]
+        controls = run_controls(datasets, cfg, sizes, args.device)
+        controls.to_csv(out / "controls.csv", index=False)
     text = results_markdown(
         frame, scale=scale, cfg=cfg, command=command, device=args.device,
-        wall_seconds=time.perf_counter() - t0, notes=notes,
+        wall_seconds=time.perf_counter() - t0, notes=notes, controls=controls,
     )  # fmt: skip
     args.results.parent.mkdir(parents=True, exist_ok=True)
     args.results.write_text(text, encoding="utf-8")

@@ -8,7 +8,7 @@ from 0 to 45 %) and seeds. It is trained
 (a) the plain way: ``nn.LSTM`` + ``torch.utils.data.DataLoader`` (shuffled, batches
     collated on the host and copied to the device), one model after another;
 (b) by badlabels' engine: the K models stacked and trained together
-    (``badlabels.training.stacked.fit_stacked``), data on the device, once per precision.
+    (``badlabels.engine.stacked.fit_stacked``), data on the device, once per precision.
 
 Each phase runs in its own child process, so its peak memory is its own: resident set
 size (``ru_maxrss``) on the CPU, ``torch.cuda.max_memory_allocated`` on a GPU. Both
@@ -200,7 +200,7 @@ def run_engine(args, precision: str) -> dict:
     import numpy as np
     import torch
 
-    from badlabels.training.stacked import fit_stacked, predict_stacked
+    from badlabels.engine.stacked import fit_stacked, predict_stacked
 
     device = _device(args.device)
     w = workload(args.n, args.k, args.seed)
@@ -331,7 +331,7 @@ def main(argv=None) -> None:
     if not args.skip_plain:
         print(f"plain      : nn.LSTM + DataLoader, {min(args.plain_k or args.k, args.k)} model(s) "
               "one after another")  # fmt: skip
-    print(f"engine     : badlabels.training.stacked, {args.k} models at once, precision(s) "
+    print(f"engine     : badlabels.engine.stacked, {args.k} models at once, precision(s) "
           f"{', '.join(precisions)}")  # fmt: skip
     print(f"load avg   : {load0[0]:.2f} at start ({os.cpu_count()} cores)")
     print()

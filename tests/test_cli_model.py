@@ -53,7 +53,8 @@ def pep_csv(tmp_path_factory):
 def logreg_dir(pep_csv, tmp_path_factory):
     out = tmp_path_factory.mktemp("m") / "logreg"
     with pytest.raises(SystemExit) as exc:
-        main(["train", "--data", str(pep_csv[0]), "--model", "logreg", "--out", str(out), "-q"])
+        main(["train", "--data", str(pep_csv[0]), "--model", "logreg", "--method", "bce",
+              "--out", str(out), "-q"])  # fmt: skip
     assert exc.value.code == 0
     return out
 
@@ -62,8 +63,9 @@ def logreg_dir(pep_csv, tmp_path_factory):
 def lstm_dir(pep_csv, tmp_path_factory):
     out = tmp_path_factory.mktemp("m") / "lstm"
     with pytest.raises(SystemExit) as exc:
-        main(["train", "--data", str(pep_csv[0]), "--model", "lstm", "--epochs", "2",
-              "--batch-size", "100", "--device", "cpu", "--out", str(out), "-q"])  # fmt: skip
+        main(["train", "--data", str(pep_csv[0]), "--model", "lstm", "--method", "bce",
+              "--epochs", "2", "--batch-size", "100", "--device", "cpu", "--out", str(out),
+              "-q"])  # fmt: skip
     assert exc.value.code == 0
     return out
 
@@ -306,3 +308,28 @@ def test_train_with_a_wrapper_method_then_predict(pep_csv, tmp_path, capsys):
     src = pd.read_csv(pep_csv[1])
     expected = badlabels.load_model(out).predict_proba(src["sequence"].tolist())[:, 1]
     np.testing.assert_allclose(pd.read_csv(preds)["prob_positive"], expected, atol=1e-6, rtol=0)
+
+
+def test_train_by_default_saves_one_robust_ensemble_that_predicts(pep_csv, tmp_path, capsys):
+    out = tmp_path / "robust"
+    code, _, err = run_cli(
+        ["train", "--data", str(pep_csv[0]), "--model", "lstm",
+         "--epochs", "2", "--batch-size", "100", "--device", "cpu", "--out", str(out), "-q"],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    cfg = json.loads((out / "model.json").read_text())
+    assert cfg["class"] == "EnsembleClassifier" and cfg["metadata"]["method"] == "robust"
+    assert cfg["metadata"]["architecture"]["n_members"] == 5
+    logreg = tmp_path / "logreg"  # robust is plain bce for a convex model
+    code, _, err = run_cli(["train", "--data", str(pep_csv[0]), "--model", "logreg",
+                            "--out", str(logreg), "-q"], capsys)  # fmt: skip
+    assert code == 0, err
+    assert json.loads((logreg / "model.json").read_text())["class"] == "LogisticRegressionClassifier"
+    preds = tmp_path / "p.csv"
+    code, _, err = run_cli(["predict", str(out), str(pep_csv[1]), "--out", str(preds), "-q"], capsys)
+    assert code == 0, err
+    src = pd.read_csv(pep_csv[1])
+    model = badlabels.load_model(out)
+    members = np.mean([m.predict_proba(src["sequence"].tolist())[:, 1] for m in model.members_], 0)
+    np.testing.assert_allclose(pd.read_csv(preds)["prob_positive"], members, atol=1e-6, rtol=0)

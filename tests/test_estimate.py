@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import badlabels.audit
-import badlabels.training.wrappers
+import badlabels.methods.wrappers
 from badlabels.errors import BadInputError
 from badlabels.evaluation.noise_estimate import (
     NOISE_ESTIMATORS,
@@ -21,15 +21,15 @@ from badlabels.evaluation.noise_estimate import (
     flip_rate,
     to_transition_matrix,
 )
-from badlabels.models import make_model
-from badlabels.training.coteaching import CoTeachingClassifier
-from badlabels.training.estimate import (
+from badlabels.methods.coteaching import CoTeachingClassifier
+from badlabels.methods.estimate import (
     MAX_ESTIMATED_FLIP,
     NoiseEstimate,
     estimate_noise_from_sequences,
     out_of_fold_proba,
 )
-from badlabels.training.wrappers import ForwardCorrectionClassifier
+from badlabels.methods.wrappers import ForwardCorrectionClassifier
+from badlabels.models import make_model
 
 E0, E1 = 0.10, 0.25
 AA = "ACDEFGHIKLMNPQRSTVWY"
@@ -164,7 +164,7 @@ def test_out_of_fold_proba_checks_the_folds_once(n_folds, needle):
 
 
 def test_the_old_estimators_are_gone():
-    wrappers = badlabels.training.wrappers
+    wrappers = badlabels.methods.wrappers
     for name in ("estimate_noise", "noise_from_proba", "NoiseEstimate", "MAX_ESTIMATED_FLIP"):
         assert not hasattr(wrappers, name), name
     assert "out_of_fold_proba" not in wrappers.__all__

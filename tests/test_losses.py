@@ -8,14 +8,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from badlabels.errors import BadInputError
-from badlabels.training.losses import (
+from badlabels.engine.losses import (
     BinaryLoss,
     available_losses,
     check_transition_matrix,
     get_loss,
     get_per_sample_loss,
 )
+from badlabels.errors import BadInputError
 
 # Logits whose probabilities are easy to write down: sigmoid(ln 3) = 0.75, sigmoid(0) = 0.5,
 # sigmoid(-ln 3) = 0.25.
@@ -194,7 +194,7 @@ def test_check_transition_matrix_normalises_rows():
 
 
 def test_plain_callable_loss_has_no_per_sample_form():
-    from badlabels.training.losses import register_loss
+    from badlabels.engine.losses import register_loss
 
     @register_loss("_test_plain_mean")
     def plain():

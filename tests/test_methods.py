@@ -18,10 +18,9 @@ from sklearn.metrics import roc_auc_score
 
 from badlabels.cli import main
 from badlabels.errors import BadInputError
-from badlabels.models import MODELS, LSTMClassifier, load_model, save_model
-from badlabels.training.coteaching import CoTeachingClassifier, forget_schedule
-from badlabels.training.estimate import NoiseEstimate, estimate_noise_from_sequences
-from badlabels.training.methods import (
+from badlabels.methods.coteaching import CoTeachingClassifier, forget_schedule
+from badlabels.methods.estimate import NoiseEstimate, estimate_noise_from_sequences
+from badlabels.methods.registry import (
     METHODS,
     build_estimator,
     expand_method_params,
@@ -29,11 +28,12 @@ from badlabels.training.methods import (
     method_defaults,
     parse_param_assignments,
 )
-from badlabels.training.wrappers import (
+from badlabels.methods.wrappers import (
     CleanlabFilterClassifier,
     ForwardCorrectionClassifier,
     SelectOnValidation,
 )
+from badlabels.models import MODELS, LSTMClassifier, load_model, save_model
 
 AA = "ACDEFGHIKLMNPQRSTVWY"
 POSITIVE = set(AA[:6])

@@ -7,9 +7,9 @@ import json
 import pytest
 
 from badlabels.data import make_peptide12
+from badlabels.engine.stacked import resolve_precision
 from badlabels.errors import BadInputError
 from badlabels.experiment import GridSpec, RunSettings, run_experiment
-from badlabels.training.stacked import resolve_precision
 
 
 def test_resolve_reads_the_environment_once(monkeypatch):

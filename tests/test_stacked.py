@@ -24,9 +24,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from badlabels.models.lstm import LSTMNet
-from badlabels.training.losses import available_losses, get_loss
-from badlabels.training.stacked import (
+from badlabels.engine.losses import available_losses, get_loss
+from badlabels.engine.stacked import (
     StackedLoss,
     StackedLSTM,
     Workspace,
@@ -37,10 +36,11 @@ from badlabels.training.stacked import (
     predict_stacked,
     resolve_precision,
 )
-from badlabels.training.stacked.fit import _adam_kwargs
-from badlabels.training.stacked.network import _lstm_layer_reference, _LSTMLayer
-from badlabels.training.stacked.precision import _TF32
-from badlabels.training.trainer import Trainer, predict_logits, to_device_data
+from badlabels.engine.stacked.fit import _adam_kwargs
+from badlabels.engine.stacked.network import _lstm_layer_reference, _LSTMLayer
+from badlabels.engine.stacked.precision import _TF32
+from badlabels.engine.trainer import Trainer, predict_logits, to_device_data
+from badlabels.models.lstm import LSTMNet
 
 ROOT = Path(__file__).resolve().parents[1]
 HID = (32, 8)  # small networks keep the training tests quick; the layer tests use (140, 20)
@@ -96,7 +96,7 @@ def test_layer_gradcheck_and_reference(table):
 
 def test_gpu_elementwise_branch_on_the_cpu(monkeypatch):
     """The branch CUDA takes (native tanh) is the same maths as the CPU one."""
-    import badlabels.training.stacked.network as stacked
+    import badlabels.engine.stacked.network as stacked
 
     torch.manual_seed(2)
     T, K, B, H, V = 3, 2, 2, 3, 4
@@ -116,7 +116,7 @@ def test_gpu_elementwise_branch_on_the_cpu(monkeypatch):
 
 def test_fused_adam_state_survives_models_stopping(monkeypatch):
     """CUDA uses fused Adam: slicing its state when a model stops must work the same."""
-    import badlabels.training.stacked.fit as stacked
+    import badlabels.engine.stacked.fit as stacked
 
     tokens, y = toy(600, seed=2)
     vt, vy = toy(150, seed=3)
@@ -429,9 +429,9 @@ def test_stacked_agrees_with_one_at_a_time(small_grid):
     1e-3); in the automatic precision (bfloat16 products on CPUs that have them) they agree
     within the spread of three seeds of plain training.
     """
+    from badlabels.engine.stacked import resolve_precision
     from badlabels.experiment.engines import plan_units, run_unit
     from badlabels.experiment.settings import RunSettings
-    from badlabels.training.stacked import resolve_precision
 
     cells, prepared = small_grid
     units = plan_units(cells, RunSettings.resolve("cpu"))
@@ -510,7 +510,7 @@ def test_stacked_module_imports_no_cli_or_optional_packages():
         "for m in ('typer', 'rich', 'cleanlab', 'safetensors', 'matplotlib'):\n"
         "    sys.modules[m] = None\n"
         "import torch\n"
-        "from badlabels.training.stacked import fit_stacked\n"
+        "from badlabels.engine.stacked import fit_stacked\n"
         "t = torch.randint(1, 21, (40, 12))\n"
         "fit_stacked(t, None, torch.randint(0, 2, (2, 40)).float(), seeds=[0, 1],\n"
         "            batch_size=20, max_epochs=1)\n"
@@ -539,7 +539,7 @@ def test_benchmark_runs(tmp_path):
 def test_models_on_their_own_rows_train_like_the_plain_trainer_on_those_rows():
     """rows / val_rows (the audit's folds): model k == the plain trainer on its own subset,
     including two models with the same seed (each keeps its own batch order)."""
-    from badlabels.training.stacked import predict_stacked_rows
+    from badlabels.engine.stacked import predict_stacked_rows
 
     tokens, y = toy(1300, seed=4)
     rng = np.random.default_rng(0)

@@ -8,8 +8,7 @@ import torch
 import torch.nn.functional as F
 from toy_models import MeanEmbed
 
-from badlabels.errors import BadInputError
-from badlabels.training import (
+from badlabels.engine import (
     Trainer,
     available_losses,
     get_loss,
@@ -18,6 +17,7 @@ from badlabels.training import (
     resolve_device,
     to_device_data,
 )
+from badlabels.errors import BadInputError
 
 
 def toy(n=300, seed=0, noise=0.0):

@@ -16,11 +16,10 @@ import torch
 from torch import nn
 from toy_models import MeanEmbed
 
-from badlabels.training.coteaching import CoTeachingStep
-from badlabels.training.losses import get_per_sample_loss
-from badlabels.training.schedule import TrainSchedule
-from badlabels.training.stopping import EarlyStopping
-from badlabels.training.trainer import (
+from badlabels.engine.losses import get_per_sample_loss
+from badlabels.engine.schedule import TrainSchedule
+from badlabels.engine.stopping import EarlyStopping
+from badlabels.engine.trainer import (
     AdamStep,
     DeviceData,
     Trainer,
@@ -28,6 +27,7 @@ from badlabels.training.trainer import (
     predict_logits,
     to_device_data,
 )
+from badlabels.methods.coteaching import CoTeachingStep
 
 
 def toy(n=200, seed=0):
@@ -184,7 +184,7 @@ def test_explicit_adam_step_is_the_default_step():
     trainer.fit(a, train, val)
     torch.manual_seed(3)
     b = MeanEmbed()
-    from badlabels.training.losses import get_loss
+    from badlabels.engine.losses import get_loss
 
     trainer.fit(b, train, val, step=AdamStep(b, get_loss("bce"), lr=0.05, weight_decay=0.0))
     for p, q in zip(a.parameters(), b.parameters(), strict=True):
@@ -222,8 +222,8 @@ def test_coteaching_ramps_its_forget_rate_through_begin_epoch():
 
 
 def test_coteaching_reuses_the_neural_fit_preparation(monkeypatch):
+    from badlabels.methods.coteaching import CoTeachingClassifier
     from badlabels.models.base import NeuralClassifier
-    from badlabels.training.coteaching import CoTeachingClassifier
 
     calls = []
     original = NeuralClassifier._fit_data

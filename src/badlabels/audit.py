@@ -3,7 +3,7 @@
 The recipe is confident learning (Northcutt et al., JAIR 2021) on out-of-fold predictions:
 
 1. **Out-of-fold probabilities** (:func:`out_of_fold_proba`, which is
-   :func:`badlabels.training.estimate.out_of_fold_proba`). The data are cut into ``n_folds``
+   :func:`badlabels.methods.estimate.out_of_fold_proba`). The data are cut into ``n_folds``
    stratified folds
    (scikit-learn's :class:`~sklearn.model_selection.StratifiedKFold`); for each fold a fresh
    sequence model (default the LSTM) is trained on the other folds, with an inner noisy
@@ -57,7 +57,7 @@ from badlabels.evaluation.metrics import auroc
 from badlabels.evaluation.noise_estimate import estimate_noise
 
 if TYPE_CHECKING:  # imported lazily by __getattr__ below (it imports torch)
-    from badlabels.training.estimate import out_of_fold_proba
+    from badlabels.methods.estimate import out_of_fold_proba
 
 __all__ = [
     "FILTERS",
@@ -321,10 +321,10 @@ _ESTIMATE_METHOD = {"anchor": "anchor", "cleanlab": "confident_joint"}
 
 
 def __getattr__(name: str):
-    """``out_of_fold_proba`` is :func:`badlabels.training.estimate.out_of_fold_proba` (the same
+    """``out_of_fold_proba`` is :func:`badlabels.methods.estimate.out_of_fold_proba` (the same
     object), imported on first use so that importing this module does not import torch."""
     if name == "out_of_fold_proba":
-        from badlabels.training.estimate import out_of_fold_proba
+        from badlabels.methods.estimate import out_of_fold_proba
 
         return out_of_fold_proba
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -373,7 +373,7 @@ def audit_labels(
     model : str, default "lstm"
         Sequence model for the out-of-fold probabilities (``"lstm"``, ``"logreg"``).
     method : str, default "bce"
-        Training method (:data:`badlabels.training.methods.METHODS`).
+        Training method (:data:`badlabels.methods.registry.METHODS`).
     model_params : dict, optional
         Model constructor parameters (e.g. ``max_epochs``, ``patience``, ``device``).
         For a Dataset, ``alphabet`` defaults to the dataset's.
@@ -423,7 +423,7 @@ def audit_labels(
     from cleanlab.filter import find_label_issues
     from cleanlab.rank import get_label_quality_scores
 
-    from badlabels.training.estimate import out_of_fold_proba
+    from badlabels.methods.estimate import out_of_fold_proba
 
     t0 = time.perf_counter()
     seqs, y, alphabet = _as_inputs(data, labels)

@@ -91,7 +91,7 @@ def train_final(
     dataset : Dataset
         Sequences with their (possibly noisy) labels.
     model, method : str
-        Passed to :func:`badlabels.training.methods.build_estimator`.
+        Passed to :func:`badlabels.methods.registry.build_estimator`.
     model_params : dict, optional
         Model constructor parameters (``max_epochs``, ``patience``, ``batch_size``, ``lr``,
         ``device`` ...). ``random_state`` defaults to ``seed``; ``alphabet`` to the dataset's.
@@ -115,7 +115,7 @@ def train_final(
     BadInputError
         Bad options, or too few sequences to hold out a validation split.
     """
-    from badlabels.training.methods import build_estimator
+    from badlabels.methods.registry import build_estimator
 
     try:
         vf = float(val_fraction)

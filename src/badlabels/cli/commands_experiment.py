@@ -69,7 +69,7 @@ def experiment(
     noise_rates: Annotated[str, typer.Option("--noise-rates", help="Comma-separated levels, or START:STOP:STEP. For measurement: noise sd in score sds; for read_depth: fraction of reads kept.", rich_help_panel="Noise")] = "0,0.1,0.2,0.3,0.4,0.45,0.5",
     cc_ratio: Annotated[float, typer.Option("--cc-ratio", help="class_conditional: negative-to-positive rate = ratio x the level.", rich_help_panel="Noise")] = 0.5,
     models: Annotated[str, typer.Option("--models", help="Comma-separated models: lstm, bilstm, cnn, mlp, transformer, logreg.", rich_help_panel="Training")] = "lstm,logreg",
-    methods: Annotated[str, typer.Option("--methods", help="Comma-separated training methods: bce, label_smoothing, gce, sce, bootstrap, bootstrap_hard, forward, coteaching, cleanlab_filter, large_batch.", rich_help_panel="Training")] = "bce",
+    methods: Annotated[str, typer.Option("--methods", help="Comma-separated training methods: bce, label_smoothing, gce, sce, bootstrap, bootstrap_hard, forward, coteaching, cleanlab_filter, large_batch, ensemble, elr (docs/methods.md).", rich_help_panel="Training")] = "bce",
     method_param: Annotated[list[str] | None, typer.Option("--method-param", help="METHOD.KEY=VALUE, repeatable (e.g. gce.q=0.5; a JSON list, gce.q=[0.5,0.7], is chosen on the noisy validation split).", rich_help_panel="Training")] = None,
     model_param: Annotated[list[str] | None, typer.Option("--model-param", help="MODEL.KEY=VALUE, repeatable (e.g. cnn.kernel_size=7, lstm.hidden_sizes=[64,16]).", rich_help_panel="Training")] = None,
     batch_sizes: Annotated[str, typer.Option("--batch-sizes", help="Comma-separated batch sizes.", rich_help_panel="Training")] = "500",
@@ -97,7 +97,7 @@ def experiment(
     and OUT/report.html. Finished runs are kept in OUT/store: re-running skips them.
     """
     from badlabels.experiment import GridSpec, run_experiment
-    from badlabels.training.methods import parse_param_assignments
+    from badlabels.methods.registry import parse_param_assignments
 
     _set_threads(threads)
     ds = load_data_from_options(
@@ -151,8 +151,8 @@ def demo(
     Default scale finishes in a few minutes on 2 CPU cores; --full uses 250,000 sequences.
     """
     from badlabels.data import make_peptide12
+    from badlabels.engine.trainer import resolve_device
     from badlabels.experiment import GridSpec, run_experiment
-    from badlabels.training.trainer import resolve_device
 
     if engine == "auto" and resolve_device(device).type == "cpu":
         # Noisy cells stop early on their own; in one stack they would run as long as the 0 % one.

@@ -72,7 +72,7 @@ def train(
     on_conflict: OnConflictOpt = "error",
     n_sequences: NSeqOpt = None,
     model: Annotated[str, typer.Option("--model", help="Model: lstm, logreg, ...", rich_help_panel="Training")] = "lstm",
-    method: Annotated[str, typer.Option("--method", help="Training method.", rich_help_panel="Training")] = "bce",
+    method: Annotated[str, typer.Option("--method", help="Training method (default robust: an ensemble of 5 networks, docs/high-noise.md; bce: one network).", rich_help_panel="Training")] = "robust",
     epochs: Annotated[int, typer.Option("--epochs", help="Maximum epochs (early stopping on the noisy validation loss).", rich_help_panel="Training")] = 40,
     patience: Annotated[int, typer.Option("--patience", help="Epochs without validation improvement before stopping.", rich_help_panel="Training")] = 6,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Mini-batch size.", rich_help_panel="Training")] = 500,

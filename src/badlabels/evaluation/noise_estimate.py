@@ -1,17 +1,17 @@
 """The one noise estimator: clean class priors and the noise matrix from out-of-fold probabilities.
 
 :func:`estimate_noise` is what ``badlabels audit`` and the ``forward`` and ``coteaching``
-training methods (through :func:`badlabels.training.estimate.estimate_noise_from_sequences`)
+training methods (through :func:`badlabels.methods.estimate.estimate_noise_from_sequences`)
 estimate the label noise with. It needs only numpy, scikit-learn and cleanlab; the
 out-of-fold probabilities it reads come from
-:func:`badlabels.training.estimate.out_of_fold_proba`.
+:func:`badlabels.methods.estimate.out_of_fold_proba`.
 
 Convention
 ----------
 One matrix convention here, cleanlab's: ``noise_matrix[i][j] = P(given = i | true = j)``, so
 each **column** sums to 1. ``noise_matrix[1][0]`` is the share of true negatives recorded as
 positive, ``noise_matrix[0][1]`` the share of true positives recorded as negative. The forward
-loss (:mod:`badlabels.training.losses`) and :func:`badlabels.noise.transition_matrix` use the
+loss (:mod:`badlabels.engine.losses`) and :func:`badlabels.noise.transition_matrix` use the
 transpose, ``T[i][j] = P(noisy = j | clean = i)`` (rows sum to 1): convert with
 :func:`to_transition_matrix`, nowhere else.
 

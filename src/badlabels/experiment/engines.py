@@ -9,7 +9,7 @@ The runner groups cells into *units* (:func:`plan_units`) and hands each unit to
 ``stacked``
     Up to ``max_k`` LSTM cells that share the data, the architecture and the training
     schedule are trained together as one batched computation
-    (:mod:`badlabels.training.stacked`): the sequences are encoded once and stay on the
+    (:mod:`badlabels.engine.stacked`): the sequences are encoded once and stay on the
     device, each cell keeps its own noisy labels, seed, loss and early stopping. Records
     are made by the same functions as plain ones (:func:`~badlabels.experiment.runner_core.
     corrupt_part`, :func:`~badlabels.experiment.runner_core.score_cell`) and differ only
@@ -25,7 +25,7 @@ Device, precision and unit size come from one :class:`~badlabels.experiment.sett
 RunSettings`, resolved once per experiment and passed whole. Precision of the stacked engine:
 ``auto`` (TF32 products on CUDA; bfloat16 recurrent products on CPUs with native bfloat16,
 float32 otherwise), or ``fp32`` / ``tf32`` / ``bf16`` through the environment variable
-``BADLABELS_PRECISION`` (:data:`badlabels.training.stacked.PRECISIONS`). Every record says
+``BADLABELS_PRECISION`` (:data:`badlabels.engine.stacked.PRECISIONS`). Every record says
 the ``device`` and ``precision`` it ran at.
 
 Which cells can be stacked: model ``lstm`` with a method whose estimator is an
@@ -56,7 +56,7 @@ from badlabels.experiment.runner_core import (
     score_cell,
 )
 from badlabels.experiment.settings import RunSettings
-from badlabels.training.stacking import (  # noqa: F401  (re-exported: the engine's vocabulary)
+from badlabels.methods.stacking import (  # noqa: F401  (re-exported: the engine's vocabulary)
     ENGINES,
     MAX_K,
     StackKey,
@@ -73,7 +73,7 @@ def _settings(settings: RunSettings | None) -> RunSettings:
 
 def _estimator(cell: Cell, noise_rate_hint: float | None, device: str = "auto"):
     """The estimator the plain engine would build for ``cell`` (unfitted)."""
-    from badlabels.training.methods import build_estimator
+    from badlabels.methods.registry import build_estimator
 
     return build_estimator(
         cell.model,
@@ -145,7 +145,7 @@ def run_unit(
 
     A unit of two or more cells runs stacked unless ``settings.engine`` is ``plain`` (a unit
     that :func:`plan_units` made can always be stacked), at ``settings.precision_resolved``
-    (see :data:`badlabels.training.stacked.PRECISIONS`). ``settings`` defaults to
+    (see :data:`badlabels.engine.stacked.PRECISIONS`). ``settings`` defaults to
     :meth:`RunSettings.resolve` (``auto`` everything); a device left ``auto`` for Ray
     workers is resolved here.
     """
@@ -171,8 +171,8 @@ def run_unit_stacked(
     import torch
 
     from badlabels.data.encoding import AMINO_ACIDS, encode
-    from badlabels.training.stacked import fit_stacked, predict_stacked
-    from badlabels.training.trainer import to_device_data
+    from badlabels.engine.stacked import fit_stacked, predict_stacked
+    from badlabels.engine.trainer import to_device_data
 
     t0 = time.perf_counter()
     settings = _settings(settings)

@@ -2,7 +2,7 @@
 
 Flow of one cell: the split (fixed by ``split_seed``) -> noisy train / validation labels (the
 test labels stay clean; a noisy copy of them is made only to show what a noisy test set would
-have reported) -> an estimator from :func:`badlabels.training.methods.build_estimator` ->
+have reported) -> an estimator from :func:`badlabels.methods.registry.build_estimator` ->
 metrics on the clean test labels. Finished cells go to the :class:`ResultStore` at once, so an
 interrupted run loses at most the cells in flight.
 """
@@ -142,9 +142,9 @@ def run_cell_plain(
 ) -> dict:
     """Train and score one cell the plain way (one model, PyTorch's own LSTM) on ``device``
     (resolved by the run settings; ``auto`` only where called on its own)."""
-    from badlabels.training.methods import build_estimator
-    from badlabels.training.stacked.precision import plain_precision
-    from badlabels.training.trainer import resolve_device
+    from badlabels.engine.stacked.precision import plain_precision
+    from badlabels.engine.trainer import resolve_device
+    from badlabels.methods.registry import build_estimator
 
     # What the estimator resolves too (models.base); scikit-learn's logreg runs on the CPU.
     dev = resolve_device("cpu" if cell.model == "logreg" else device)

@@ -69,15 +69,15 @@ class RunSettings:
             An unknown device or engine, CUDA asked for where there is none, or a bad
             ``BADLABELS_MAX_K``.
         """
-        from badlabels.errors import BadInputError
-        from badlabels.training.stacked.precision import (
+        from badlabels.engine.stacked.precision import (
             PRECISION_ENV,
             PRECISIONS,
             requested_precision,
             resolve_precision,
         )
-        from badlabels.training.stacking import check_engine, max_k
-        from badlabels.training.trainer import resolve_device
+        from badlabels.engine.trainer import resolve_device
+        from badlabels.errors import BadInputError
+        from badlabels.methods.stacking import check_engine, max_k
 
         check_engine(engine)
         precision = precision or requested_precision()
@@ -103,8 +103,8 @@ class RunSettings:
         CPU); unchanged where it already is."""
         if self.precision_resolved is not None:
             return self
-        from badlabels.training.stacked.precision import resolve_precision
-        from badlabels.training.trainer import resolve_device
+        from badlabels.engine.stacked.precision import resolve_precision
+        from badlabels.engine.trainer import resolve_device
 
         dev = resolve_device(self.device)
         prec = resolve_precision(self.precision, dev)

@@ -15,6 +15,7 @@ from badlabels.errors import BadInputError
 from badlabels.models.base import NeuralClassifier, SequenceClassifier
 from badlabels.models.bilstm import BiLSTMClassifier
 from badlabels.models.cnn import CNNClassifier
+from badlabels.models.ensemble import EnsembleClassifier
 from badlabels.models.logreg import LogisticRegressionClassifier
 from badlabels.models.lstm import LSTMClassifier
 from badlabels.models.mlp import MLPClassifier
@@ -28,6 +29,7 @@ MODELS: dict[str, type] = {
     "mlp": MLPClassifier,
     "transformer": TransformerClassifier,
     "logreg": LogisticRegressionClassifier,
+    "ensemble": EnsembleClassifier,
 }
 """Model name -> estimator class (names used by the CLI and ``make_model``)."""
 
@@ -73,7 +75,7 @@ def params_for(model: str, params: dict | None, alphabet: str | None = None) -> 
     Lets one set of command-line training options (epochs, batch size, ...) serve every
     model: logistic regression simply ignores the neural ones. ``alphabet`` is added when the
     model takes one and ``params`` does not set it. An unknown model name is left for
-    :func:`badlabels.training.methods.build_estimator` to report.
+    :func:`badlabels.methods.registry.build_estimator` to report.
 
     Parameters
     ----------
@@ -103,6 +105,7 @@ __all__ = [
     "MODELS",
     "BiLSTMClassifier",
     "CNNClassifier",
+    "EnsembleClassifier",
     "LSTMClassifier",
     "LogisticRegressionClassifier",
     "MLPClassifier",

@@ -7,7 +7,12 @@ array-likes of sequence strings; ``y`` holds binary labels 0/1.
 
 A new neural architecture subclasses :class:`NeuralClassifier`, lists its
 parameters in ``__init__`` and defines ``build_module(n_tokens, max_len)``
-returning an ``nn.Module`` called as ``module(tokens, lengths) -> logits``.
+returning an ``nn.Module`` called as ``module(tokens, lengths) -> logits`` (and, for
+mixup, ``module(tokens, lengths, onehot=x)`` with ``x`` replacing its one-hot input).
+
+The training options every neural model has (:data:`TRAINING_OPTIONS`: weight or
+prediction averaging, mixup, the stopping rule) are read here; a subclass without them in
+its ``__init__`` trains with their defaults, which train exactly as before they existed.
 """
 
 from __future__ import annotations
@@ -25,19 +30,42 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from badlabels.data.encoding import AMINO_ACIDS, encode
-from badlabels.errors import BadInputError
-from badlabels.training.schedule import TrainSchedule
-from badlabels.training.trainer import (
+from badlabels.engine.averaging import (
+    AVERAGING,
+    EMAStep,
+    SnapshotMean,
+    SWACallback,
+    WindowCallback,
+    default_swa_start,
+)
+from badlabels.engine.schedule import TrainSchedule
+from badlabels.engine.stopping import STOPPING_RULES
+from badlabels.engine.trainer import (
     EVAL_BATCH_SIZE,
+    AdamStep,
     DeviceData,
+    FinalWeights,
+    MixupStep,
     Trainer,
     TrainResult,
+    TrainStep,
     predict_logits,
     resolve_device,
     to_device_data,
 )
+from badlabels.errors import BadInputError
 
 CLASSES = np.array([0, 1])
+
+TRAINING_OPTIONS = {
+    "average": "none",
+    "ema_decay": 0.99,
+    "swa_start": None,
+    "window": 5,
+    "mixup_alpha": 0.0,
+    "stopping": "val_loss",
+}
+"""The training options of every neural model and their defaults (today's training)."""
 
 
 @dataclass
@@ -226,7 +254,9 @@ class NeuralClassifier(SequenceClassifier):
     Subclasses store their parameters in ``__init__`` (scikit-learn style) and define
     :meth:`build_module`. Parameters used here (subclasses must have them):
     ``lr, batch_size, max_epochs, patience, validation_fraction, loss, loss_params,
-    weight_decay, device, random_state, alphabet``.
+    weight_decay, device, random_state, alphabet``; and, optional (the defaults of
+    :data:`TRAINING_OPTIONS` when missing), ``average, ema_decay, swa_start, window,
+    mixup_alpha, stopping`` (described in :class:`badlabels.models.LSTMClassifier`).
 
     Fitted attributes
     -----------------
@@ -241,7 +271,9 @@ class NeuralClassifier(SequenceClassifier):
     epochs_run_, best_epoch_ : int
         Epochs trained; 1-based epoch whose weights were kept.
     history_ : list of dict
-        Per epoch: ``epoch``, ``train_loss``, ``val_loss``, ``seconds``.
+        Per epoch: ``epoch``, ``train_loss``, ``val_loss``, ``seconds`` (and, with
+        ``stopping="label_wave"``, ``prediction_changes``: None in epoch 1). With
+        averaging, ``val_loss`` is that of the epoch's own weights, not the average's.
     train_seconds_ : float
         Wall-clock seconds of ``fit`` (encoding included).
     random_seed_ : int
@@ -292,6 +324,45 @@ class NeuralClassifier(SequenceClassifier):
             raise BadInputError(f"validation_fraction must be in [0, 1), got {vf!r}")
         if self.loss_params is not None and not isinstance(self.loss_params, dict):
             raise BadInputError(f"loss_params must be a dict, got {self.loss_params!r}")
+        self._check_training_options()
+
+    def _option(self, name: str):
+        """Training option ``name`` (its default when the subclass does not have it)."""
+        return getattr(self, name, TRAINING_OPTIONS[name])
+
+    def _check_training_options(self) -> None:
+        def real(v) -> bool:
+            return isinstance(v, numbers.Real) and not isinstance(v, bool) and np.isfinite(v)
+
+        average, stopping = self._option("average"), self._option("stopping")
+        if not isinstance(average, str) or average not in AVERAGING:
+            raise BadInputError(f"average must be one of {', '.join(AVERAGING)}, got {average!r}")
+        if not isinstance(stopping, str) or stopping not in STOPPING_RULES:
+            raise BadInputError(
+                f"stopping must be one of {', '.join(STOPPING_RULES)}, got {stopping!r}"
+            )
+        if average != "none" and stopping != "val_loss":
+            raise BadInputError(
+                f"stopping={stopping!r} cannot be combined with average={average!r}: "
+                "averaging trains all max_epochs epochs and picks no epoch"
+            )
+        decay = self._option("ema_decay")
+        if not real(decay) or not 0 <= decay < 1:
+            raise BadInputError(f"ema_decay must be a number in [0, 1), got {decay!r}")
+        start = self._option("swa_start")
+        if start is not None:
+            if not isinstance(start, numbers.Integral) or isinstance(start, bool) or start < 1:
+                raise BadInputError(f"swa_start must be a positive integer or None, got {start!r}")
+            if start > self.max_epochs:
+                raise BadInputError(
+                    f"swa_start ({start}) must be at most max_epochs ({self.max_epochs})"
+                )
+        window = self._option("window")
+        if not isinstance(window, numbers.Integral) or isinstance(window, bool) or window < 1:
+            raise BadInputError(f"window must be a positive integer, got {window!r}")
+        alpha = self._option("mixup_alpha")
+        if not real(alpha) or alpha < 0:
+            raise BadInputError(f"mixup_alpha must be a number >= 0 (0: off), got {alpha!r}")
 
     # --- encoding ---------------------------------------------------------------------
     def _encode(self, X, what: str = "X") -> tuple[np.ndarray, np.ndarray]:
@@ -397,11 +468,49 @@ class NeuralClassifier(SequenceClassifier):
         return FitData(train=train, val=val, device=device)
 
     def _trainer(self) -> Trainer:
-        """The trainer of this estimator's schedule, loss and seed (after ``_fit_data``)."""
-        return Trainer.from_schedule(
+        """The trainer of this estimator's schedule, loss, seed and stopping rule (after
+        ``_fit_data``)."""
+        trainer = Trainer.from_schedule(
             self.train_schedule(), loss=self.loss, loss_params=self.loss_params,
             seed=self.random_seed_,
         )  # fmt: skip
+        trainer.stopping = self._option("stopping")
+        return trainer
+
+    def _training_plan(
+        self, module: nn.Module, trainer: Trainer
+    ) -> tuple[TrainStep | None, list, FinalWeights | None]:
+        """``(step, callbacks, final_weights)`` for ``trainer.fit`` from the training options.
+
+        With the defaults: ``(None, [], None)``, the loop's plain Adam step. ``mixup_alpha >
+        0`` makes the step a :class:`MixupStep`; ``average`` wraps it (EMA) or adds an epoch
+        callback (SWA, window) that supplies the final weights.
+        """
+        step: TrainStep | None = None
+        alpha = float(self._option("mixup_alpha"))
+        if alpha > 0:
+            step = MixupStep(
+                module, trainer.loss_fn(), lr=trainer.lr, weight_decay=trainer.weight_decay,
+                alpha=alpha, n_tokens=len(self.alphabet_) + 1, seed=self.random_seed_,
+            )  # fmt: skip
+        average = self._option("average")
+        if average == "ema":
+            if step is None:
+                step = AdamStep(
+                    module, trainer.loss_fn(), lr=trainer.lr, weight_decay=trainer.weight_decay
+                )
+            step = EMAStep(step, module, decay=float(self._option("ema_decay")))
+            return step, [], step
+        if average == "swa":
+            start = self._option("swa_start")
+            if start is None:
+                start = default_swa_start(self.max_epochs)
+            swa = SWACallback(module, start)
+            return step, [swa], swa
+        if average == "window":
+            window = WindowCallback(module, int(self._option("window")))
+            return step, [window], window
+        return step, [], None
 
     @contextlib.contextmanager
     def _seeded(self, device: torch.device) -> Iterator[None]:
@@ -458,8 +567,12 @@ class NeuralClassifier(SequenceClassifier):
         trainer = self._trainer()
         with self._seeded(data.device):
             module = self._new_module(data.device)
-            result = trainer.fit(module, data.train, data.val, progress=progress)
-        self._set_trained(module, result, t0)
+            step, callbacks, final = self._training_plan(module, trainer)
+            result = trainer.fit(
+                module, data.train, data.val, progress=progress, step=step,
+                callbacks=callbacks, final_weights=final,
+            )  # fmt: skip
+        self._set_trained(module if result.module is None else result.module, result, t0)
         return self
 
     # --- predict ----------------------------------------------------------------------
@@ -502,6 +615,7 @@ class NeuralClassifier(SequenceClassifier):
             "variable_length": bool(self.variable_length),
             "architecture": self.architecture(),
             "fitted": {
+                **self._snapshot_info(),
                 "epochs_run": int(self.epochs_run_),
                 "best_epoch": int(self.best_epoch_),
                 "history": self.history_,
@@ -511,14 +625,27 @@ class NeuralClassifier(SequenceClassifier):
         }
         return tensors, info
 
+    def _snapshot_info(self) -> dict:
+        """``{"snapshots": K}`` when the fitted network is a mean of K snapshots, else ``{}``."""
+        if isinstance(self.module_, SnapshotMean):
+            return {"snapshots": len(self.module_.members)}
+        return {}
+
     def _restore(self, tensors: dict[str, torch.Tensor], info: dict) -> None:
         self.alphabet_ = str(info["alphabet"])
         self.max_len_ = int(info["max_len"])
         self.classes_ = CLASSES.copy()
-        module = self.build_module(len(self.alphabet_) + 1, self.max_len_)
+        fitted = info.get("fitted") or {}
+        n_snapshots = int(fitted.get("snapshots", 0))
+        if n_snapshots:  # average="window": the mean of K networks, saved as members.k.*
+            module = SnapshotMean(
+                [self.build_module(len(self.alphabet_) + 1, self.max_len_)
+                 for _ in range(n_snapshots)]
+            )  # fmt: skip
+        else:
+            module = self.build_module(len(self.alphabet_) + 1, self.max_len_)
         module.load_state_dict(tensors, strict=True)
         self.module_ = module.eval()
-        fitted = info.get("fitted") or {}
         self.epochs_run_ = int(fitted.get("epochs_run", 0))
         self.best_epoch_ = int(fitted.get("best_epoch", 0))
         self.history_ = list(fitted.get("history", []))

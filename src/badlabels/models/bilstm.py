@@ -43,9 +43,18 @@ class BiLSTMNet(nn.Module):
         )
         self.head = nn.Linear(sizes[-1], 1)
 
-    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        """Logits, shape (B,), of tokens (B, L) int64 (lengths (B,) or None: all L long)."""
-        x = F.one_hot(tokens, self.n_tokens)[..., 1:].float()
+    def forward(
+        self,
+        tokens: torch.Tensor,
+        lengths: torch.Tensor | None = None,
+        onehot: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Logits, shape (B,), of tokens (B, L) int64 (lengths (B,) or None: all L long).
+
+        ``onehot`` (B, L, n_tokens - 1), if given, replaces the one-hot encoding of
+        ``tokens`` (mixup's mixed inputs).
+        """
+        x = F.one_hot(tokens, self.n_tokens)[..., 1:].float() if onehot is None else onehot
         if lengths is None:
             for lstm in self.lstms[:-1]:
                 x, _ = lstm(x)
@@ -70,6 +79,9 @@ class BiLSTMClassifier(NeuralClassifier):
     lr, batch_size, max_epochs, patience, validation_fraction, loss, loss_params,
     weight_decay, device, random_state, alphabet
         As :class:`badlabels.models.LSTMClassifier` (same defaults).
+    average, ema_decay, swa_start, window, mixup_alpha, stopping
+        Averaging over training, mixup and the stopping rule: as
+        :class:`badlabels.models.LSTMClassifier` (same defaults, which train as without them).
 
     Attributes
     ----------
@@ -90,6 +102,12 @@ class BiLSTMClassifier(NeuralClassifier):
         device="auto",
         random_state=None,
         alphabet=None,
+        average="none",
+        ema_decay=0.99,
+        swa_start=None,
+        window=5,
+        mixup_alpha=0.0,
+        stopping="val_loss",
     ):
         self.hidden_sizes = hidden_sizes
         self.lr = lr
@@ -103,6 +121,12 @@ class BiLSTMClassifier(NeuralClassifier):
         self.device = device
         self.random_state = random_state
         self.alphabet = alphabet
+        self.average = average
+        self.ema_decay = ema_decay
+        self.swa_start = swa_start
+        self.window = window
+        self.mixup_alpha = mixup_alpha
+        self.stopping = stopping
 
     def _check_params(self) -> None:
         super()._check_params()

@@ -51,10 +51,21 @@ class CNNNet(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(sizes[-1], 1)
 
-    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        """Logits, shape (B,), of tokens (B, L) int64 (lengths (B,) or None: all L long)."""
+    def forward(
+        self,
+        tokens: torch.Tensor,
+        lengths: torch.Tensor | None = None,
+        onehot: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Logits, shape (B,), of tokens (B, L) int64 (lengths (B,) or None: all L long).
+
+        ``onehot`` (B, L, n_tokens - 1), if given, replaces the one-hot encoding of
+        ``tokens`` (mixup's mixed inputs); ``tokens`` still marks the padding.
+        """
         real = (tokens != 0).unsqueeze(1)  # (B, 1, L)
-        one_hot = F.one_hot(tokens, self.n_tokens)[..., 1:].float().transpose(1, 2)  # (B, A, L)
+        if onehot is None:
+            onehot = F.one_hot(tokens, self.n_tokens)[..., 1:].float()
+        one_hot = onehot.transpose(1, 2)  # (B, A, L)
         x = torch.cat([one_hot, real.float()], dim=1)  # (B, A + 1, L)
         for conv in self.convs:
             x = F.relu(conv(x)) * real
@@ -76,6 +87,9 @@ class CNNClassifier(NeuralClassifier):
     lr, batch_size, max_epochs, patience, validation_fraction, loss, loss_params,
     weight_decay, device, random_state, alphabet
         As :class:`badlabels.models.LSTMClassifier` (same defaults).
+    average, ema_decay, swa_start, window, mixup_alpha, stopping
+        Averaging over training, mixup and the stopping rule: as
+        :class:`badlabels.models.LSTMClassifier` (same defaults, which train as without them).
 
     Attributes
     ----------
@@ -98,6 +112,12 @@ class CNNClassifier(NeuralClassifier):
         device="auto",
         random_state=None,
         alphabet=None,
+        average="none",
+        ema_decay=0.99,
+        swa_start=None,
+        window=5,
+        mixup_alpha=0.0,
+        stopping="val_loss",
     ):
         self.channels = channels
         self.kernel_size = kernel_size
@@ -113,6 +133,12 @@ class CNNClassifier(NeuralClassifier):
         self.device = device
         self.random_state = random_state
         self.alphabet = alphabet
+        self.average = average
+        self.ema_decay = ema_decay
+        self.swa_start = swa_start
+        self.window = window
+        self.mixup_alpha = mixup_alpha
+        self.stopping = stopping
 
     def _checked(self) -> tuple[tuple[int, ...], int, float]:
         channels = positive_ints(self.channels, "channels")

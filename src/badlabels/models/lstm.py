@@ -44,7 +44,12 @@ class LSTMNet(nn.Module):
         )
         self.head = nn.Linear(sizes[-1], 1)
 
-    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self,
+        tokens: torch.Tensor,
+        lengths: torch.Tensor | None = None,
+        onehot: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """Logits for a batch.
 
         Parameters
@@ -53,12 +58,14 @@ class LSTMNet(nn.Module):
             0 = padding (right-padded).
         lengths : torch.Tensor of int64, shape (B,), optional
             Real lengths; ``None`` when all ``B`` sequences are ``L`` long.
+        onehot : torch.Tensor of float32, shape (B, L, n_tokens - 1), optional
+            Used in place of the one-hot encoding of ``tokens`` (mixup's mixed inputs).
 
         Returns
         -------
         torch.Tensor of float32, shape (B,)
         """
-        x = F.one_hot(tokens, self.n_tokens)[..., 1:].float()
+        x = F.one_hot(tokens, self.n_tokens)[..., 1:].float() if onehot is None else onehot
         if lengths is None:
             for lstm in self.lstms[:-1]:
                 x, _ = lstm(x)
@@ -89,7 +96,7 @@ class LSTMClassifier(NeuralClassifier):
         Share of ``X`` held out for early stopping when ``fit`` gets no ``eval_set``
         (0: no validation, train ``max_epochs`` epochs).
     loss : str, default "bce"
-        Training loss (``badlabels.training.losses``).
+        Training loss (``badlabels.engine.losses``).
     loss_params : dict, optional
         Parameters of the loss.
     weight_decay : float, default 0.0
@@ -100,6 +107,34 @@ class LSTMClassifier(NeuralClassifier):
         seed gives the same model.
     alphabet : str, optional
         Residue alphabet (default: the 20 amino acids).
+    average : {"none", "ema", "swa", "window"}, default "none"
+        Average over training instead of picking an epoch. "ema": an exponential moving
+        average of the weights, updated after every optimiser step; "swa": the equal-weight
+        mean of the weights at the end of each epoch from ``swa_start`` on; "window": the
+        mean probability of the networks of the last ``window`` epochs. With averaging,
+        all ``max_epochs`` epochs run (``patience`` is ignored, no epoch is picked or
+        restored) and the model predicts with the average; ``best_epoch_`` is then the
+        last epoch.
+    ema_decay : float, default 0.99
+        EMA's weight of the old average at each optimiser step, in [0, 1).
+    swa_start : int or None, default None
+        First epoch in SWA's mean (None: ``int(max_epochs / 2) + 1``, the first epoch
+        of the second half); at most ``max_epochs``.
+    window : int, default 5
+        Epochs whose networks "window" averages (fewer if fewer epochs ran).
+    mixup_alpha : float, default 0.0
+        Mixup (0: off): each training batch is mixed with a random same-length pairing of
+        its rows, one-hot inputs and targets weighted ``lam`` and ``1 - lam`` with ``lam ~
+        Beta(mixup_alpha, mixup_alpha)`` (:class:`badlabels.engine.trainer.MixupStep`;
+        draws seeded by ``random_state``). Training only; validation is not mixed.
+    stopping : {"val_loss", "label_wave"}, default "val_loss"
+        Early-stopping rule. "val_loss": ``patience`` epochs without a lower validation
+        loss; the best epoch's weights are kept. "label_wave" (Yuan et al., ICLR 2024;
+        needs no labels): ``patience`` epochs without fewer *prediction changes* (training
+        rows whose predicted class differs from the previous epoch's); the weights of the
+        epoch with the fewest are kept and each epoch's count is in ``history_``
+        (``prediction_changes``). Costs one prediction pass over the training rows per
+        epoch. Not with ``average`` other than "none".
 
     Attributes
     ----------
@@ -120,6 +155,12 @@ class LSTMClassifier(NeuralClassifier):
         device="auto",
         random_state=None,
         alphabet=None,
+        average="none",
+        ema_decay=0.99,
+        swa_start=None,
+        window=5,
+        mixup_alpha=0.0,
+        stopping="val_loss",
     ):
         self.hidden_sizes = hidden_sizes
         self.lr = lr
@@ -133,6 +174,12 @@ class LSTMClassifier(NeuralClassifier):
         self.device = device
         self.random_state = random_state
         self.alphabet = alphabet
+        self.average = average
+        self.ema_decay = ema_decay
+        self.swa_start = swa_start
+        self.window = window
+        self.mixup_alpha = mixup_alpha
+        self.stopping = stopping
 
     def _hidden(self) -> tuple[int, ...]:
         hs = self.hidden_sizes

@@ -46,8 +46,20 @@ class MLPNet(nn.Module):
         layers.append(nn.Linear(width, 1))
         self.layers = nn.Sequential(*layers)
 
-    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        """Logits, shape (B,), of tokens (B, L <= max_len) int64 (padding = 0)."""
+    def forward(
+        self,
+        tokens: torch.Tensor,
+        lengths: torch.Tensor | None = None,
+        onehot: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Logits, shape (B,), of tokens (B, L <= max_len) int64 (padding = 0).
+
+        ``onehot`` (B, L, n_tokens - 1), if given, replaces the one-hot encoding of
+        ``tokens`` (mixup's mixed inputs).
+        """
+        if onehot is not None:
+            x = F.pad(onehot, (0, 0, 0, self.max_len - onehot.shape[1])).flatten(1)
+            return self.layers(x).squeeze(-1)
         if tokens.shape[1] < self.max_len:
             tokens = F.pad(tokens, (0, self.max_len - tokens.shape[1]))
         x = F.one_hot(tokens, self.n_tokens)[..., 1:].float().flatten(1)
@@ -66,6 +78,9 @@ class MLPClassifier(NeuralClassifier):
     lr, batch_size, max_epochs, patience, validation_fraction, loss, loss_params,
     weight_decay, device, random_state, alphabet
         As :class:`badlabels.models.LSTMClassifier` (same defaults).
+    average, ema_decay, swa_start, window, mixup_alpha, stopping
+        Averaging over training, mixup and the stopping rule: as
+        :class:`badlabels.models.LSTMClassifier` (same defaults, which train as without them).
 
     Attributes
     ----------
@@ -90,6 +105,12 @@ class MLPClassifier(NeuralClassifier):
         device="auto",
         random_state=None,
         alphabet=None,
+        average="none",
+        ema_decay=0.99,
+        swa_start=None,
+        window=5,
+        mixup_alpha=0.0,
+        stopping="val_loss",
     ):
         self.hidden_sizes = hidden_sizes
         self.dropout = dropout
@@ -104,6 +125,12 @@ class MLPClassifier(NeuralClassifier):
         self.device = device
         self.random_state = random_state
         self.alphabet = alphabet
+        self.average = average
+        self.ema_decay = ema_decay
+        self.swa_start = swa_start
+        self.window = window
+        self.mixup_alpha = mixup_alpha
+        self.stopping = stopping
 
     def _check_params(self) -> None:
         super()._check_params()

@@ -13,7 +13,7 @@
 ``coef`` and ``intercept``).
 
 A fitted training-method wrapper (``forward``, ``coteaching``, ``cleanlab_filter``, selection
-on the validation split; :mod:`badlabels.training.wrappers`) is saved as the registered model
+on the validation split; :mod:`badlabels.methods.wrappers`) is saved as the registered model
 it predicts with (its ``estimator_``); ``metadata["wrappers"]`` then describes the wrapper(s),
 outermost first, and ``metadata["method"]`` defaults to the outermost one's method.
 ``load_model`` gives back that plain model, whose ``predict_proba`` equals the wrapper's.
@@ -87,7 +87,7 @@ def unwrap_model(model) -> tuple[object, list[dict]]:
     BadInputError
         An unfitted wrapper.
     """
-    # A training-method wrapper (badlabels.training.wrappers, a layer above the models) is known
+    # A training-method wrapper (badlabels.methods.wrappers, a layer above the models) is known
     # by what it offers: the description of itself that goes into the metadata.
     wrappers: list[dict] = []
     while callable(getattr(type(model), "_saved_info", None)):

@@ -61,14 +61,29 @@ class TransformerNet(nn.Module):
         )
         self.head = nn.Linear(d_model, 1)
 
-    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        """Logits, shape (B,), of tokens (B, L <= max_len) int64 (padding = 0)."""
+    def forward(
+        self,
+        tokens: torch.Tensor,
+        lengths: torch.Tensor | None = None,
+        onehot: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Logits, shape (B,), of tokens (B, L <= max_len) int64 (padding = 0).
+
+        ``onehot`` (B, L, n_tokens - 1), if given, replaces the one-hot encoding of
+        ``tokens`` (mixup's mixed inputs): the token embedding is linear in it,
+        ``onehot @ embed.weight[1:]`` (padding positions keep the padding row).
+        """
         length = tokens.shape[1]
         if length > self.max_len:
             raise ValueError(f"sequence length {length} > the {self.max_len} positions learned")
         pad = tokens == 0  # (B, L), True = padding
         positions = torch.arange(length, device=tokens.device)
-        x = self.embed(tokens) + self.position(positions)
+        if onehot is None:
+            embedded = self.embed(tokens)
+        else:
+            weight = self.embed.weight
+            embedded = onehot @ weight[1:] + pad.unsqueeze(-1).to(weight.dtype) * weight[0]
+        x = embedded + self.position(positions)
         x = self.encoder(x, src_key_padding_mask=pad)
         real = (~pad).unsqueeze(-1).to(x.dtype)
         pooled = (x * real).sum(1) / real.sum(1).clamp_min(1.0)
@@ -89,6 +104,9 @@ class TransformerClassifier(NeuralClassifier):
     lr, batch_size, max_epochs, patience, validation_fraction, loss, loss_params,
     weight_decay, device, random_state, alphabet
         As :class:`badlabels.models.LSTMClassifier` (same defaults).
+    average, ema_decay, swa_start, window, mixup_alpha, stopping
+        Averaging over training, mixup and the stopping rule: as
+        :class:`badlabels.models.LSTMClassifier` (same defaults, which train as without them).
 
     Attributes
     ----------
@@ -116,6 +134,12 @@ class TransformerClassifier(NeuralClassifier):
         device="auto",
         random_state=None,
         alphabet=None,
+        average="none",
+        ema_decay=0.99,
+        swa_start=None,
+        window=5,
+        mixup_alpha=0.0,
+        stopping="val_loss",
     ):
         self.d_model = d_model
         self.n_layers = n_layers
@@ -133,6 +157,12 @@ class TransformerClassifier(NeuralClassifier):
         self.device = device
         self.random_state = random_state
         self.alphabet = alphabet
+        self.average = average
+        self.ema_decay = ema_decay
+        self.swa_start = swa_start
+        self.window = window
+        self.mixup_alpha = mixup_alpha
+        self.stopping = stopping
 
     def _checked(self) -> dict:
         sizes = {

@@ -1,7 +1,7 @@
 """Early stopping: the one rule every training loop of badlabels uses.
 
-The plain :class:`~badlabels.training.trainer.Trainer` (and through it co-teaching) holds one
-:class:`EarlyStopping`; the stacked engine (:func:`badlabels.training.stacked.fit_stacked`)
+The plain :class:`~badlabels.engine.trainer.Trainer` (and through it co-teaching) holds one
+:class:`EarlyStopping`; the stacked engine (:func:`badlabels.engine.stacked.fit_stacked`)
 holds one per model. The rule, implemented only here:
 
 - the monitored value (the validation loss) is lower-is-better; epoch ``e`` is *better*
@@ -14,8 +14,17 @@ holds one per model. The rule, implemented only here:
   far) the current weights are the ones kept, and ``best_epoch`` is then reported as the
   last epoch run.
 
-Assumptions: epochs are numbered 1, 2, ... and :meth:`EarlyStopping.update` is called once
-per epoch, in order.
+A second rule needs no labels: :class:`LabelWave` (Yuan et al., ICLR 2024) monitors the
+*prediction changes*, the number of training rows whose predicted class differs from the
+previous epoch's, with the same rule (lower is better, strict, ``patience``, best weights
+kept). It stops once the prediction changes stop decreasing (their first minimum, with
+``patience``). Epoch 1 has no previous epoch: it has no value, its weights are kept until a
+later epoch is better, and it does not count towards the patience.
+
+:data:`STOPPING_RULES` names the rules; :func:`make_stopper` builds one by name.
+
+Assumptions: epochs are numbered 1, 2, ... and :meth:`EarlyStopping.update` (or
+:meth:`LabelWave.observe`) is called once per epoch, in order.
 """
 
 from __future__ import annotations
@@ -136,4 +145,91 @@ class EarlyStopping:
         return True
 
 
-__all__ = ["EarlyStopping", "copy_state"]
+class LabelWave(EarlyStopping):
+    """Label Wave: early stopping on the training set's prediction changes (no labels needed).
+
+    Yuan et al., "Early stopping against label noise without validation data", ICLR 2024:
+    the number of training rows whose predicted class changes between consecutive epochs
+    falls while the network learns the clean pattern and rises again once it starts to
+    memorise the noisy labels; training stops at its first minimum. Here the minimum is
+    found with :class:`EarlyStopping`'s rule on that count (strictly fewer changes is
+    better; stop after ``patience`` epochs in a row without fewer), and the weights of the
+    epoch with the fewest changes are the ones kept. No smoothing is applied.
+
+    Parameters
+    ----------
+    patience : int or None, default 5
+        Epochs in a row without fewer prediction changes before stopping (``None``: never
+        stop early; the epoch with the fewest changes is still the one kept).
+
+    Attributes
+    ----------
+    changes : int or None
+        The last epoch's prediction changes (None after the first epoch).
+    previous : torch.Tensor or None
+        The last epoch's predicted classes, shape (n,).
+
+    Examples
+    --------
+    >>> import torch
+    >>> stop = LabelWave(patience=1)
+    >>> preds = [[0, 0, 0, 0], [1, 1, 0, 0], [1, 1, 1, 0], [1, 0, 1, 1]]
+    >>> for epoch, p in enumerate(preds, start=1):
+    ...     _ = stop.observe(epoch, torch.tensor(p))
+    ...     if stop.should_stop:
+    ...         break
+    >>> stop.changes, stop.best_epoch, stop.epoch
+    (2, 3, 4)
+    """
+
+    def __init__(self, patience: int | None = 5):
+        super().__init__(patience)
+        self.changes: int | None = None
+        self.previous: torch.Tensor | None = None
+
+    def observe(self, epoch: int, predicted: torch.Tensor) -> bool:
+        """Record epoch ``epoch``'s predicted classes of the training rows.
+
+        Parameters
+        ----------
+        epoch : int
+            1-based epoch number.
+        predicted : torch.Tensor, shape (n,)
+            Predicted class (or any discrete label) of each training row, in a fixed row
+            order across epochs.
+
+        Returns
+        -------
+        bool
+            Whether the current weights are now the ones to keep (as
+            :meth:`EarlyStopping.update`; always True for the first epoch observed).
+        """
+        predicted = predicted.detach().reshape(-1).clone()
+        previous, self.previous = self.previous, predicted
+        if previous is None:
+            self.changes = None
+            self.epoch = int(epoch)
+            return self.best_epoch == 0
+        if previous.shape != predicted.shape:
+            raise ValueError(
+                f"predictions of {predicted.shape[0]} rows after {previous.shape[0]} rows"
+            )
+        self.changes = int((predicted != previous).sum().item())
+        return self.update(epoch, float(self.changes))
+
+
+STOPPING_RULES = ("val_loss", "label_wave")
+"""Names of the stopping rules: ``val_loss`` (:class:`EarlyStopping` on the validation
+loss) and ``label_wave`` (:class:`LabelWave` on the training set's prediction changes)."""
+
+
+def make_stopper(rule: str = "val_loss", patience: int | None = 5) -> EarlyStopping:
+    """The stopper of rule ``rule`` (one of :data:`STOPPING_RULES`) with ``patience``."""
+    if rule == "val_loss":
+        return EarlyStopping(patience)
+    if rule == "label_wave":
+        return LabelWave(patience)
+    raise ValueError(f"unknown stopping rule {rule!r}; choose one of {', '.join(STOPPING_RULES)}")
+
+
+__all__ = ["STOPPING_RULES", "EarlyStopping", "LabelWave", "copy_state", "make_stopper"]

@@ -37,8 +37,8 @@ from badlabels.evaluation.noise_estimate import (
     estimate_noise,
     to_transition_matrix,
 )
+from badlabels.methods.folds import out_of_fold
 from badlabels.models.base import as_labels, as_sequences, seed_from
-from badlabels.training.folds import out_of_fold
 
 MIN_PER_CLASS_PER_FOLD = 2
 """Out-of-fold estimates need at least this many labels of each class per fold."""
@@ -105,7 +105,7 @@ def out_of_fold_proba(
 ) -> tuple[np.ndarray, list[dict]]:
     """Out-of-fold class probabilities of a sequence model.
 
-    The fold loop is :func:`badlabels.training.folds.out_of_fold` (repeat ``r`` cuts
+    The fold loop is :func:`badlabels.methods.folds.out_of_fold` (repeat ``r`` cuts
     stratified folds shuffled with ``seed + r``).
 
     Parameters
@@ -114,7 +114,7 @@ def out_of_fold_proba(
     labels : array-like of {0, 1}, shape (n,)
         The given (noisy) labels.
     model, method : str
-        Passed to :func:`badlabels.training.methods.build_estimator` (unless
+        Passed to :func:`badlabels.methods.registry.build_estimator` (unless
         ``make_estimator`` is given).
     model_params : dict, optional
         Constructor parameters of the model (``max_epochs``, ``patience``, ``batch_size``,
@@ -136,12 +136,12 @@ def out_of_fold_proba(
     engine : {"auto", "plain", "stacked"}, default "auto"
         ``plain`` trains the folds one after another. ``auto`` and ``stacked`` train the
         folds of an LSTM trained with a loss (any method but the wrapper ones) together
-        as one batched computation (:mod:`badlabels.training.stacked`; about 2x faster
+        as one batched computation (:mod:`badlabels.engine.stacked`; about 2x faster
         on 2 CPU cores, far more on a GPU); other models, and any call with ``eval_set``,
         always run plain. Each fold model keeps the seed, inner validation split, batches
         and early stopping of the plain one, so the two engines agree up to floating-point
         rounding (and the precision chosen by ``BADLABELS_PRECISION``, see
-        :data:`badlabels.training.stacked.PRECISIONS`).
+        :data:`badlabels.engine.stacked.PRECISIONS`).
     make_estimator : callable, optional
         ``make_estimator(repeat, fold) -> unfitted estimator`` (both 0-based), in place of
         ``model`` / ``method`` / ``model_params``; the factory seeds its models.
@@ -163,7 +163,7 @@ def out_of_fold_proba(
         Bad sequences or labels, too few labels of a class for ``n_folds``, bad ``repeats``,
         an unknown model, method, parameter or engine.
     """
-    from badlabels.training.stacking import check_engine
+    from badlabels.methods.stacking import check_engine
 
     seqs = np.asarray(as_sequences(sequences, "sequences"), dtype=object)
     y = as_labels(labels, len(seqs), both_classes=False)
@@ -171,7 +171,7 @@ def out_of_fold_proba(
     repeats = check_repeats(repeats)
     engine = check_engine(engine)
     if make_estimator is None:
-        from badlabels.training.methods import build_estimator
+        from badlabels.methods.registry import build_estimator
 
         params = dict(model_params or {})
         # Build once up front so a bad model name or parameter fails before any training.
@@ -186,7 +186,7 @@ def out_of_fold_proba(
     else:  # the factory's models carry their own device; stacking them resolves "auto"
         device = "auto"
     if engine != "plain" and eval_set is None:
-        from badlabels.training.stacked_folds import out_of_fold_stacked
+        from badlabels.methods.stacked_folds import out_of_fold_stacked
 
         stacked = out_of_fold_stacked(
             seqs, y, make_estimator, n_folds=n_folds, seed=seed, repeats=repeats,

@@ -7,15 +7,15 @@ Assumptions
   for early stopping and model selection, the noisy validation split passed as ``eval_set``.
   Nothing here ever sees clean or test labels.
 - Matrix conventions: the ``forward`` loss takes ``T[i][j] = P(noisy = j | clean = i)``
-  (rows sum to 1); the noise estimate (:mod:`badlabels.training.estimate`) is kept in
+  (rows sum to 1); the noise estimate (:mod:`badlabels.methods.estimate`) is kept in
   cleanlab's ``P(given = i | true = j)`` and transposed once, by
-  :attr:`~badlabels.training.estimate.NoiseEstimate.transition_matrix`.
+  :attr:`~badlabels.methods.estimate.NoiseEstimate.transition_matrix`.
 
 Contents
 --------
 :class:`ForwardCorrectionClassifier`
     Trains the model with the ``forward`` loss, the matrix given or estimated at fit time
-    (:func:`badlabels.training.estimate.estimate_noise_from_sequences`: out-of-fold
+    (:func:`badlabels.methods.estimate.estimate_noise_from_sequences`: out-of-fold
     logistic regression, 3 folds, then the anchor-point estimate the audit uses).
 :class:`CleanlabFilterClassifier`
     K-fold out-of-fold probabilities with the same model family (few epochs) ->
@@ -39,7 +39,9 @@ import time
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from badlabels.engine.losses import check_transition_matrix
 from badlabels.errors import BadInputError
+from badlabels.methods.estimate import estimate_noise_from_sequences, out_of_fold_proba
 from badlabels.models import make_model
 from badlabels.models.base import (
     CLASSES,
@@ -49,8 +51,6 @@ from badlabels.models.base import (
     seed_from,
     validation_split,
 )
-from badlabels.training.estimate import estimate_noise_from_sequences, out_of_fold_proba
-from badlabels.training.losses import check_transition_matrix
 
 
 # --- shared wrapper plumbing ---------------------------------------------------------------
@@ -58,7 +58,7 @@ class _Wrapper(SequenceClassifier):
     """Predicts with the fitted ``estimator_`` and mirrors its fitted attributes."""
 
     _method_name = ""
-    """The training method (:data:`badlabels.training.methods.METHODS`) this wrapper runs."""
+    """The training method (:data:`badlabels.methods.registry.METHODS`) this wrapper runs."""
 
     def _saved_info(self) -> dict:
         """What :func:`badlabels.models.save_model` records about this wrapper (JSON-able).
@@ -135,7 +135,7 @@ class ForwardCorrectionClassifier(_Wrapper):
         Its constructor parameters (not ``loss`` / ``loss_params``).
     matrix : 2x2 array-like, optional
         ``T[i][j] = P(noisy = j | clean = i)`` (rows sum to 1). Default: estimated from the
-        training data with :func:`badlabels.training.estimate.estimate_noise_from_sequences`
+        training data with :func:`badlabels.methods.estimate.estimate_noise_from_sequences`
         (anchor points, as the audit) and transposed to this convention.
     n_folds : int, default 3
         Folds of the estimate.

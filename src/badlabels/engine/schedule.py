@@ -3,8 +3,8 @@
 A neural estimator's schedule parameters (``batch_size``, ``lr``, ``max_epochs``,
 ``patience``, ``weight_decay``) travel as one :class:`TrainSchedule`:
 :meth:`badlabels.models.base.NeuralClassifier.train_schedule` makes it,
-:meth:`badlabels.training.trainer.Trainer.from_schedule` and
-:func:`badlabels.training.stacked.fit_stacked` train by it, and the stacked engine groups
+:meth:`badlabels.engine.trainer.Trainer.from_schedule` and
+:func:`badlabels.engine.stacked.fit_stacked` train by it, and the stacked engine groups
 models by it (it is frozen, so hashable and comparable).
 
 Assumption: the values are already checked (``NeuralClassifier._check_params``); this module

@@ -3,7 +3,7 @@
 :class:`StackedLSTM` holds model ``k`` in slot ``k`` of every weight tensor (gates kept in
 the order i, f, o, g); :class:`_LSTMLayer` is one layer's recurrence over all K models with a
 hand-written backward; :func:`init_stacked` draws the initial weights the plain
-``LSTMClassifier`` would. See :mod:`badlabels.training.stacked` for the design.
+``LSTMClassifier`` would. See :mod:`badlabels.engine.stacked` for the design.
 
 Assumptions: tokens are right-padded int64 ids with 0 = padding; every model of a stack has
 the same architecture.
@@ -33,7 +33,7 @@ def _gate_order_inverse(h: int) -> torch.Tensor:
 
 TANH_VIA_SIGMOID_ON_CPU = True
 """On the CPU compute tanh as ``2 sigmoid(2x) - 1`` (PyTorch's CPU tanh is several times
-slower than its sigmoid). Tests switch it off (``badlabels.training.stacked.network.
+slower than its sigmoid). Tests switch it off (``badlabels.engine.stacked.network.
 TANH_VIA_SIGMOID_ON_CPU``) to run the GPU branch on the CPU."""
 
 

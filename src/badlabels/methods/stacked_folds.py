@@ -1,8 +1,8 @@
 """Cross-validation folds trained as one stacked computation (the audit's ``engine``).
 
 Every fold of every repeat is an ``LSTMClassifier`` of the same schedule on other rows, so
-up to :func:`~badlabels.training.stacking.max_k` of them train together with
-:func:`~badlabels.training.stacked.fit_stacked` (``rows`` / ``val_rows``): the sequences are
+up to :func:`~badlabels.methods.stacking.max_k` of them train together with
+:func:`~badlabels.engine.stacked.fit_stacked` (``rows`` / ``val_rows``): the sequences are
 encoded once, and each fold model keeps its own seed, inner validation split, batches and
 early stopping, as the plain estimator would (tests/test_stacked.py checks this to
 rounding in float32).
@@ -15,13 +15,13 @@ from collections.abc import Callable
 
 import numpy as np
 
-from badlabels.training.folds import stratified_folds
+from badlabels.methods.folds import stratified_folds
 
 
 def stackable(estimators):
-    """The shared :class:`~badlabels.training.stacking.StackKey` if every estimator can
+    """The shared :class:`~badlabels.methods.stacking.StackKey` if every estimator can
     train stacked with the others, else None."""
-    from badlabels.training.stacking import stack_spec
+    from badlabels.methods.stacking import stack_spec
 
     specs = [stack_spec(est) for est in estimators]
     if len(specs) < 2 or any(s is None for s in specs) or len({s[0] for s in specs}) > 1:
@@ -59,12 +59,12 @@ def out_of_fold_stacked(
     import torch
 
     from badlabels.data.encoding import AMINO_ACIDS, encode
+    from badlabels.engine.stacked import fit_stacked, predict_stacked_rows
+    from badlabels.engine.stacked.precision import requested_precision
+    from badlabels.engine.trainer import resolve_device, to_device_data
     from badlabels.errors import BadInputError
+    from badlabels.methods.stacking import max_k
     from badlabels.models.base import proba_from_p1, seed_from
-    from badlabels.training.stacked import fit_stacked, predict_stacked_rows
-    from badlabels.training.stacked.precision import requested_precision
-    from badlabels.training.stacking import max_k
-    from badlabels.training.trainer import resolve_device, to_device_data
 
     splits = list(stratified_folds(y, n_folds, seed, repeats))
     ests = [make_estimator(r, k) for r, k, _, _ in splits]

@@ -1,6 +1,6 @@
 """Per-model losses of stacked logits: :class:`StackedLoss`.
 
-Assumption (the loss registry's contract, :mod:`badlabels.training.losses`): a registered
+Assumption (the loss registry's contract, :mod:`badlabels.engine.losses`): a registered
 loss is the mean of per-sample losses over a batch, so the K models' losses are one
 elementwise computation over the ``(K, B)`` block where the models share a loss.
 """
@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 import torch
 import torch.nn.functional as F
 
-from badlabels.training.losses import get_loss
+from badlabels.engine.losses import get_loss
 
 
 def _freeze_params(params: dict | None) -> tuple:

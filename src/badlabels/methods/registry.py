@@ -7,7 +7,7 @@ estimator with the usual ``fit`` / ``predict_proba`` contract::
     est.fit(X, y_noisy, eval_set=(X_val, y_val_noisy))
 
 Loss-based methods return the model itself with another loss; the others return a wrapper
-(:mod:`badlabels.training.wrappers`, :mod:`badlabels.training.coteaching`) whose fitted
+(:mod:`badlabels.methods.wrappers`, :mod:`badlabels.methods.coteaching`) whose fitted
 model is ``est.estimator_``. Every neural model (``lstm``, ``bilstm``, ``cnn``, ``mlp``,
 ``transformer``) takes every method; ``logreg`` takes only ``bce``.
 
@@ -28,7 +28,7 @@ method              defaults (see :data:`METHODS` and docs/methods.md)
 
 Hyper-parameters are chosen on the noisy validation split only: a method parameter given as
 a list (``{"q": [0.5, 0.7, 0.9]}``) makes :func:`build_estimator` return a
-:class:`~badlabels.training.wrappers.SelectOnValidation` that fits each value and keeps the
+:class:`~badlabels.methods.wrappers.SelectOnValidation` that fits each value and keeps the
 one with the best AUROC on the noisy validation labels. Test labels are never used.
 """
 
@@ -40,16 +40,16 @@ import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from badlabels.engine.losses import BOOTSTRAP_BETA, check_transition_matrix, get_loss
 from badlabels.errors import BadInputError
-from badlabels.models import MODELS, make_model
-from badlabels.training.coteaching import CoTeachingClassifier
-from badlabels.training.losses import BOOTSTRAP_BETA, check_transition_matrix, get_loss
-from badlabels.training.wrappers import (
+from badlabels.methods.coteaching import CoTeachingClassifier
+from badlabels.methods.wrappers import (
     CleanlabFilterClassifier,
     ForwardCorrectionClassifier,
     SelectOnValidation,
     _model_params,
 )
+from badlabels.models import MODELS, make_model
 
 Builder = Callable[[str, dict, dict, "float | None"], object]
 
@@ -151,6 +151,51 @@ def _build_large_batch(model: str, model_params: dict, params: dict, hint: float
     return make_model(model, **large_batch_params(model, model_params, **params))
 
 
+ENSEMBLE_BASES = ("bce", "label_smoothing", "gce", "sce", "bootstrap", "bootstrap_hard", "large_batch")
+"""Methods an ensemble's members can be trained with (each builds one plain model)."""
+
+
+def _build_ensemble(model: str, model_params: dict, params: dict, hint: float | None):
+    from badlabels.models import EnsembleClassifier
+
+    base = params["base"]
+    if base not in ENSEMBLE_BASES:
+        raise BadInputError(
+            f"ensemble: base must be one of {', '.join(ENSEMBLE_BASES)}, got {base!r}"
+        )
+    if model in ("logreg", "ensemble"):
+        raise BadInputError(f"ensemble needs a neural model, not {model!r}")
+    given = dict(params["base_params"] or {})
+    combos = expand_method_params(base, given)  # checks the base's parameters
+    if len(combos) != 1:
+        raise BadInputError("ensemble: base_params takes single values, not lists to choose from")
+    base_params = combos[0]
+    member = METHODS[base].build(model, dict(model_params), base_params, hint)
+    member_params = member.get_params(deep=False)
+    seed = member_params.pop("random_state", None)
+    return EnsembleClassifier(
+        model=model, model_params=member_params, n_members=params["n_members"],
+        stacked=params["stacked"], random_state=seed,
+    )  # fmt: skip
+
+
+ROBUST = {"n_members": 5, "base": "bce", "base_params": None, "stacked": "auto"}
+"""The ``robust`` recipe: an ensemble of five networks of the cell's model trained with plain
+``bce`` (docs/high-noise.md has the paired evidence); with ``logreg`` it is plain ``bce``."""
+
+
+def _build_robust(model: str, model_params: dict, params: dict, hint: float | None):
+    return _build_ensemble(model, model_params, {**ROBUST, **params}, hint)
+
+
+def _build_elr(model: str, model_params: dict, params: dict, hint: float | None):
+    from badlabels.methods.elr import ELRClassifier
+
+    est = ELRClassifier(model=model, model_params=model_params, **params)
+    est._network()  # checks beta, lam and the model now, not at fit time
+    return est
+
+
 METHODS: dict[str, Method] = {
     m.name: m
     for m in (
@@ -214,6 +259,24 @@ METHODS: dict[str, Method] = {
             "batch size x factor, learning rate x sqrt(factor) (Rolnick et al. 2017)",
             {"factor": 8, "lr_rule": "sqrt"},
             _build_large_batch,
+        ),
+        Method(
+            "ensemble",
+            "K networks differing only in seed, mean probability (members trained with base)",
+            {"n_members": 5, "base": "bce", "base_params": None, "stacked": "auto"},
+            _build_ensemble,
+        ),
+        Method(
+            "robust",
+            "the recommended recipe for noisy labels: an ensemble of 5 bce networks",
+            {"n_members": ROBUST["n_members"]},
+            _build_robust,
+        ),
+        Method(
+            "elr",
+            "early-learning regularisation towards running-mean targets (Liu et al. 2020)",
+            {"beta": 0.7, "lam": 3.0},
+            _build_elr,
         ),
     )
 }
@@ -341,13 +404,21 @@ def build_estimator(
     Raises
     ------
     BadInputError
-        Unknown model, method or parameter, or ``logreg`` with a method other than ``bce``.
+        Unknown model, method or parameter, or ``logreg`` with a method other than ``bce``
+        (``robust`` means ``bce`` for it).
     """
     model_params = dict(model_params or {})
     spec = _method(method)
+    if model == "ensemble":
+        raise BadInputError(
+            "ensemble is a training method, not a model: use --methods ensemble (or robust) "
+            "with a model such as lstm"
+        )
     if model not in MODELS:
         make_model(model)  # raises the registry's message
     if model == "logreg":
+        if method == "robust":  # a convex model has no seed lottery to average away
+            method, spec, method_params = "bce", METHODS["bce"], None
         if method != "bce":
             raise BadInputError(
                 f"method {method!r} needs a neural model; logreg is trained with bce only"

@@ -1,9 +1,9 @@
 """The one out-of-fold loop: stratified, shuffled folds, each held-out part predicted by a model
 that never saw it.
 
-Used by :func:`badlabels.training.estimate.out_of_fold_proba` (the one out-of-fold routine,
+Used by :func:`badlabels.methods.estimate.out_of_fold_proba` (the one out-of-fold routine,
 also :func:`badlabels.audit.out_of_fold_proba`, which checks the arguments: folds, repeats,
-labels) and by :mod:`badlabels.training.stacked_folds` (the same folds, trained stacked).
+labels) and by :mod:`badlabels.methods.stacked_folds` (the same folds, trained stacked).
 This module checks nothing and imports nothing from badlabels.
 """
 

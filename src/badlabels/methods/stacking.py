@@ -1,7 +1,7 @@
 """Which models train stacked, and how many at once: the choice both stacked paths share.
 
 The experiment's stacked engine (:mod:`badlabels.experiment.engines`) and the stacked
-out-of-fold models (:mod:`badlabels.training.stacked_folds`, behind the audit) ask the same
+out-of-fold models (:mod:`badlabels.methods.stacked_folds`, behind the audit) ask the same
 questions: is ``engine`` a known value, how many models may share one stacked unit on this
 device (:func:`max_k`), and can this estimator train stacked, with whom
 (:func:`stack_spec`, :class:`StackKey`). This module answers them once, in the
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from badlabels.errors import BadInputError
 
 if TYPE_CHECKING:  # torch-free at import: the schedule is only needed once training
-    from badlabels.training.schedule import TrainSchedule
+    from badlabels.engine.schedule import TrainSchedule
 
 ENGINES = ("auto", "plain", "stacked")
 """Accepted values of ``engine``."""
@@ -74,17 +74,21 @@ class StackKey:
 def stack_spec(est) -> tuple[StackKey, tuple[str, dict | None]] | None:
     """``(StackKey, (loss, loss_params))`` if ``est`` can train stacked, else None.
 
-    Stackable: exactly an ``LSTMClassifier`` (not a wrapper or a subclass). The key holds
-    everything the K models of a unit must share.
+    Stackable: exactly an ``LSTMClassifier`` (not a wrapper or a subclass) with the default
+    training options (no averaging, no mixup, the validation-loss stopping rule: the stacked
+    engine has none of the others). The key holds everything the K models of a unit must
+    share.
     """
     from badlabels.models.lstm import LSTMClassifier
 
     if type(est) is not LSTMClassifier:
         return None
     try:
-        schedule = est.train_schedule()
+        schedule = est.train_schedule()  # checks the training options too
         hidden = est._hidden()
     except BadInputError:
+        return None
+    if est.average != "none" or est.mixup_alpha > 0 or est.stopping != "val_loss":
         return None
     return StackKey(hidden, schedule, est.alphabet), (est.loss, est.loss_params)
 

@@ -3,12 +3,17 @@
 Everything is put on the device once (:func:`to_device_data`); an epoch draws one
 random permutation with a local :class:`torch.Generator` and slices it into
 mini-batches, so there is no DataLoader, no per-batch host-to-device copy and no
-re-encoding. Early stopping (:class:`~badlabels.training.stopping.EarlyStopping`) watches
-the validation loss and the weights of the best epoch are restored at the end.
+re-encoding. Early stopping (:class:`~badlabels.engine.stopping.EarlyStopping`) watches
+the validation loss and the weights of the best epoch are restored at the end;
+``stopping="label_wave"`` watches the training set's prediction changes instead
+(:class:`~badlabels.engine.stopping.LabelWave`, no labels needed).
 
 :class:`Trainer` owns the epochs; what a batch does is a :class:`TrainStep` (default
-:class:`AdamStep`: one Adam step on the loss; co-teaching plugs in its own), and epoch-end
-callbacks (:data:`EpochCallback`) see every epoch's record (progress events are one).
+:class:`AdamStep`: one Adam step on the loss; :class:`MixupStep` trains on mixup pairs;
+co-teaching plugs in its own), and epoch-end callbacks (:data:`EpochCallback`) see every
+epoch's record (progress events are one). A :class:`FinalWeights` object (weight or
+prediction averaging, :mod:`badlabels.engine.averaging`) replaces picking an epoch: the
+whole ``max_epochs`` schedule runs and the network ends with the weights it supplies.
 
 Assumptions: the module and the data are on one device; a step's networks are trained
 only through the step (the loop never touches their optimisers).
@@ -22,12 +27,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
+from badlabels.engine.losses import get_loss
+from badlabels.engine.schedule import TrainSchedule
+from badlabels.engine.stopping import STOPPING_RULES, EarlyStopping, LabelWave, make_stopper
 from badlabels.errors import BadInputError
-from badlabels.training.losses import get_loss
-from badlabels.training.schedule import TrainSchedule
-from badlabels.training.stopping import EarlyStopping
 
 EVAL_BATCH_SIZE = 8192
 """Rows per forward pass when evaluating (validation loss, predictions)."""
@@ -89,12 +95,16 @@ class DeviceData:
         Targets 0.0 / 1.0 (``None`` for prediction-only data).
     weight : torch.Tensor of float32, shape (n,), or None
         Per-sample loss weights.
+    index : torch.Tensor of int64, shape (n,), or None
+        In a mini-batch: the rows of the training data it holds (a step that keeps
+        per-sample state, e.g. ELR's target memory, looks its rows up by it).
     """
 
     tokens: torch.Tensor
     lengths: torch.Tensor | None = None
     y: torch.Tensor | None = None
     weight: torch.Tensor | None = None
+    index: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return int(self.tokens.shape[0])
@@ -188,11 +198,17 @@ class TrainResult:
         without validation data), ``seconds``, then what the step adds (see
         :meth:`TrainStep.begin_epoch`).
     best_epoch : int
-        1-based epoch whose weights the module holds at the end.
+        1-based epoch whose weights the module holds at the end (with
+        :class:`FinalWeights`: the last epoch run, the end of the averaged span).
     epochs_run : int
     best_val_loss : float or None
+        The validation loss of the weights kept (with :class:`FinalWeights`: of the
+        network it supplies).
     seconds : float
         Wall-clock time of the whole loop.
+    module : nn.Module or None
+        The network to predict with when it is not the trained module itself (a
+        :class:`FinalWeights` that averages predictions over snapshots); else None.
     """
 
     history: list[dict] = field(default_factory=list)
@@ -200,6 +216,7 @@ class TrainResult:
     epochs_run: int = 0
     best_val_loss: float | None = None
     seconds: float = 0.0
+    module: nn.Module | None = None
 
 
 EpochCallback = Callable[[dict], object]
@@ -215,7 +232,7 @@ class TrainStep:
     The loop owns the epochs, the batch order, the validation loss, early stopping, the
     restoring of the best weights and the epoch-end callbacks; a step owns the networks'
     update. Subclass it for another training scheme (co-teaching:
-    :class:`badlabels.training.coteaching.CoTeachingStep`).
+    :class:`badlabels.methods.coteaching.CoTeachingStep`).
     """
 
     def modules(self) -> Sequence[nn.Module]:
@@ -262,6 +279,143 @@ class AdamStep(TrainStep):
         return loss.detach()
 
 
+class MixupStep(AdamStep):
+    """An Adam step on mixup pairs of one-hot sequences (Zhang et al., ICLR 2018).
+
+    Each batch draws ``lam ~ Beta(alpha, alpha)`` and a random pairing ``perm`` of its rows,
+    and trains on the inputs ``lam * onehot(x) + (1 - lam) * onehot(x[perm])`` with the loss
+    ``lam * loss(logits, y) + (1 - lam) * loss(logits, y[perm])``. For every loss linear in
+    its target (``bce``, ``label_smoothing``, ``bootstrap``, ``forward``) that is the loss on
+    the soft target ``lam * y + (1 - lam) * y[perm]``; for the others (``gce``, ``sce``,
+    whose formula assumes a 0/1 target) it is mixup's usual criterion. Sample weights are
+    mixed like the targets and weigh both terms.
+
+    Rows are paired only with rows of the same length (with one length in the batch, any
+    pairing), so padding never mixes with a residue and each network's length handling
+    (packing, masks) stays that of the row's own tokens.
+
+    Parameters
+    ----------
+    module : nn.Module
+        Called as ``module(tokens (B, L), lengths (B,) or None, onehot=x)`` with ``x`` a
+        float tensor of shape ``(B, L, n_tokens - 1)`` that replaces the network's own
+        one-hot encoding of ``tokens`` (``tokens`` still gives the padding positions).
+    loss_fn : callable
+        ``loss_fn(logits (B,), targets (B,), weight (B,) or None) -> scalar``.
+    lr, weight_decay : float
+        Adam's.
+    alpha : float
+        Beta's parameter, > 0.
+    n_tokens : int
+        Token ids ``0..n_tokens-1``, 0 = padding (not a one-hot column).
+    seed : int
+        Seeds the draws (``lam`` from a NumPy generator, the pairings from a torch
+        generator on the batch's device), which come from a stream of their own: the
+        loop's batch order is that of the same seed without mixup.
+    """
+
+    def __init__(
+        self, module: nn.Module, loss_fn: Callable, lr: float, weight_decay: float, *,
+        alpha: float, n_tokens: int, seed: int,
+    ):  # fmt: skip
+        super().__init__(module, loss_fn, lr=lr, weight_decay=weight_decay)
+        self.alpha = float(alpha)
+        self.n_tokens = int(n_tokens)
+        self.seed = int(seed)
+        ss = np.random.SeedSequence([self.seed, _MIXUP_STREAM])
+        self._rng = np.random.default_rng(ss)
+        self._torch_seed = int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+        self._generator: torch.Generator | None = None
+
+    def draw(self, batch: DeviceData) -> tuple[float, torch.Tensor]:
+        """``(lam, perm)`` for ``batch``: the mixing weight and a same-length pairing (B,)."""
+        device = batch.tokens.device
+        if self._generator is None or self._generator.device != device:
+            self._generator = torch.Generator(device=device)
+            self._generator.manual_seed(self._torch_seed)
+        lam = float(self._rng.beta(self.alpha, self.alpha))
+        return lam, same_length_permutation(len(batch), batch.lengths, self._generator, device)
+
+    def loss(self, batch: DeviceData, lam: float, perm: torch.Tensor) -> torch.Tensor:
+        """The mixup loss of ``batch`` for mixing weight ``lam`` and pairing ``perm`` (B,)."""
+        onehot = F.one_hot(batch.tokens, self.n_tokens)[..., 1:].float()
+        mixed = lam * onehot + (1.0 - lam) * onehot[perm]
+        logits = self.module(batch.tokens, batch.lengths, onehot=mixed).reshape(-1)
+        weight = batch.weight
+        if weight is not None:
+            weight = lam * weight + (1.0 - lam) * weight[perm]
+        return lam * self.loss_fn(logits, batch.y, weight) + (1.0 - lam) * self.loss_fn(
+            logits, batch.y[perm], weight
+        )
+
+    def __call__(self, batch: DeviceData) -> torch.Tensor:  # noqa: D102
+        loss = self.loss(batch, *self.draw(batch))
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        return loss.detach()
+
+
+_MIXUP_STREAM = 0x6D69787570  # "mixup": the draws' own stream of the model's seed
+
+
+def same_length_permutation(
+    n: int, lengths: torch.Tensor | None, generator: torch.Generator, device: torch.device
+) -> torch.Tensor:
+    """A random permutation ``perm`` of ``n`` rows with ``lengths[perm] == lengths``.
+
+    Parameters
+    ----------
+    n : int
+    lengths : torch.Tensor of int64, shape (n,), or None
+        None: all rows have one length (any permutation).
+    generator : torch.Generator
+        On ``device``.
+    device : torch.device
+
+    Returns
+    -------
+    torch.Tensor of int64, shape (n,)
+    """
+    perm = torch.randperm(n, generator=generator, device=device)
+    if lengths is None:
+        return perm
+    # Two random orders grouped by length: the i-th rows of both have the same length.
+    other = torch.randperm(n, generator=generator, device=device)
+    a = perm[torch.sort(lengths[perm], stable=True).indices]
+    b = other[torch.sort(lengths[other], stable=True).indices]
+    out = torch.empty_like(a)
+    out[a] = b
+    return out
+
+
+class FinalWeights:
+    """What a network ends training with instead of its best epoch's weights.
+
+    Given to :meth:`Trainer.fit` (``final_weights=``), it makes the loop run the whole
+    ``max_epochs`` schedule (no early stopping, no copies of a best epoch) and then call
+    :meth:`final_module`. Weight and prediction averaging
+    (:mod:`badlabels.engine.averaging`) are the implementations; they see training as a
+    step wrapper or an epoch callback.
+    """
+
+    def final_module(self, module: nn.Module) -> nn.Module:
+        """Called once after the last epoch: return the network to predict with.
+
+        Parameters
+        ----------
+        module : nn.Module
+            The trained network (its last weights).
+
+        Returns
+        -------
+        nn.Module
+            ``module`` itself with other weights loaded, or another network called like
+            it (``module(tokens, lengths) -> logits (B,)``).
+        """
+        raise NotImplementedError
+
+
 def progress_callback(progress: Callable[..., object], max_epochs: int) -> EpochCallback:
     """An epoch callback that reports ``progress("epoch", epoch=, max_epochs=, train_loss=,
     val_loss=, ...)``, with what the step added to the record (e.g. ``forget_rate=``) last."""
@@ -287,7 +441,7 @@ class Trainer:
     Parameters
     ----------
     loss : str
-        Registered loss name (``badlabels.training.losses``).
+        Registered loss name (``badlabels.engine.losses``).
     loss_params : dict, optional
         Parameters for the loss.
     lr : float
@@ -300,11 +454,17 @@ class Trainer:
     patience : int or None
         Stop after this many epochs without a better validation loss (``None``:
         never stop early; the best epoch's weights are still restored). The rule is
-        :class:`~badlabels.training.stopping.EarlyStopping`'s.
+        :class:`~badlabels.engine.stopping.EarlyStopping`'s.
     seed : int
         Seeds the permutation generator.
     eval_batch_size : int
         Rows per forward pass when computing the validation loss.
+    stopping : {"val_loss", "label_wave"}
+        What ``patience`` watches and which epoch's weights are kept: the validation
+        loss, or the prediction changes of the training rows
+        (:class:`~badlabels.engine.stopping.LabelWave`; costs one prediction pass over
+        the training data per epoch, and adds ``prediction_changes`` to each epoch's
+        record).
     """
 
     loss: str = "bce"
@@ -316,6 +476,7 @@ class Trainer:
     patience: int | None = 5
     seed: int = 0
     eval_batch_size: int = EVAL_BATCH_SIZE
+    stopping: str = "val_loss"
 
     @classmethod
     def from_schedule(
@@ -339,6 +500,10 @@ class Trainer:
         """The trainer's schedule fields as one :class:`TrainSchedule`."""
         return TrainSchedule.of(self)
 
+    def loss_fn(self) -> Callable:
+        """The trainer's loss: ``loss(logits (B,), targets (B,), weight (B,) or None)``."""
+        return get_loss(self.loss, **(self.loss_params or {}))
+
     def fit(
         self,
         module: nn.Module,
@@ -348,6 +513,7 @@ class Trainer:
         *,
         step: TrainStep | None = None,
         callbacks: Sequence[EpochCallback] = (),
+        final_weights: FinalWeights | None = None,
     ) -> TrainResult:
         """Train ``module`` in place.
 
@@ -370,6 +536,11 @@ class Trainer:
             trainer's loss, ``lr`` and ``weight_decay``.
         callbacks : sequence of callable
             Epoch-end callbacks (:data:`EpochCallback`), called after ``progress``.
+        final_weights : FinalWeights, optional
+            Weight (or prediction) averaging: all ``max_epochs`` epochs run (``patience``
+            and ``stopping`` are ignored; a callback may still stop training) and the
+            network ends as ``final_weights.final_module(module)`` makes it (a network
+            other than ``module`` is returned as ``TrainResult.module``).
 
         Returns
         -------
@@ -377,9 +548,14 @@ class Trainer:
         """
         if train.y is None:
             raise ValueError("training data needs targets")
+        if self.stopping not in STOPPING_RULES:
+            raise ValueError(
+                f"unknown stopping rule {self.stopping!r}; choose one of "
+                f"{', '.join(STOPPING_RULES)}"
+            )
         if val is not None and (val.y is None or len(val) == 0):
             val = None
-        loss_fn = get_loss(self.loss, **(self.loss_params or {}))
+        loss_fn = self.loss_fn()
         if step is None:
             step = AdamStep(module, loss_fn, lr=self.lr, weight_decay=self.weight_decay)
         device = train.tokens.device
@@ -393,7 +569,12 @@ class Trainer:
         n = len(train)
         bs = int(self.batch_size)
         result = TrainResult()
-        stopper = EarlyStopping(self.patience)
+        averaging = final_weights is not None
+        if averaging:
+            stopper = EarlyStopping(None)
+        else:
+            stopper = make_stopper(self.stopping, self.patience)
+        wave = isinstance(stopper, LabelWave)
         t_start = time.perf_counter()
         for epoch in range(1, max_epochs + 1):
             t0 = time.perf_counter()
@@ -409,29 +590,50 @@ class Trainer:
 
             val_loss = None
             if val is not None:
-                logits = predict_logits(module, val, self.eval_batch_size)
-                with torch.inference_mode():
-                    val_loss = float(loss_fn(logits, val.y).item())
+                val_loss = _mean_loss(module, val, loss_fn, self.eval_batch_size)
+            if wave:
+                predicted = predict_logits(module, train, self.eval_batch_size) > 0
+                keep = stopper.observe(epoch, predicted)
+                extra = {"prediction_changes": stopper.changes, **extra}
             record = {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss,
                       "seconds": time.perf_counter() - t0, **extra}  # fmt: skip
             result.history.append(record)
             result.epochs_run = epoch
 
+            if wave:
+                if keep:
+                    stopper.keep(module)
             # Without validation data the last weights are the ones kept: no copy needed.
-            if stopper.update(epoch, val_loss) and val is not None:
+            elif stopper.update(epoch, val_loss) and val is not None and not averaging:
                 stopper.keep(module)
             asked = [bool(cb(record)) for cb in on_epoch_end]
             if stopper.should_stop or any(asked):
                 break
 
-        stopper.restore(module)
-        result.best_epoch = stopper.final_epoch
-        result.best_val_loss = stopper.best_value
         for m in step.modules():
             m.eval()
         module.eval()
+        if averaging:
+            final = final_weights.final_module(module).eval()
+            result.module = None if final is module else final
+            result.best_epoch = result.epochs_run
+            if val is not None:
+                result.best_val_loss = _mean_loss(final, val, loss_fn, self.eval_batch_size)
+        else:
+            stopper.restore(module)
+            result.best_epoch = stopper.final_epoch
+            result.best_val_loss = None if wave else stopper.best_value
+            if wave and val is not None:
+                result.best_val_loss = result.history[result.best_epoch - 1]["val_loss"]
         result.seconds = time.perf_counter() - t_start
         return result
+
+
+def _mean_loss(module: nn.Module, data: DeviceData, loss_fn: Callable, batch_size: int) -> float:
+    """The (unweighted) mean loss of ``module`` on ``data`` (with ``y``)."""
+    logits = predict_logits(module, data, batch_size)
+    with torch.inference_mode():
+        return float(loss_fn(logits, data.y).item())
 
 
 def _rows(data: DeviceData, idx: torch.Tensor) -> DeviceData:
@@ -441,6 +643,7 @@ def _rows(data: DeviceData, idx: torch.Tensor) -> DeviceData:
         lengths=None if data.lengths is None else data.lengths[idx],
         y=None if data.y is None else data.y[idx],
         weight=None if data.weight is None else data.weight[idx],
+        index=idx,
     )
 
 
@@ -449,11 +652,14 @@ __all__ = [
     "DeviceData",
     "EVAL_BATCH_SIZE",
     "EpochCallback",
+    "FinalWeights",
+    "MixupStep",
     "TrainResult",
     "TrainStep",
     "Trainer",
     "predict_logits",
     "progress_callback",
+    "same_length_permutation",
     "resolve_device",
     "to_device_data",
 ]

@@ -28,47 +28,47 @@ Training (:func:`fit_stacked`)
 Sequences are encoded once and kept on the device as int tokens (no float one-hot), each
 model has its own labels ``y[k]`` and its own (noisy) validation labels. Every model has
 its own seed: its initial weights are those ``LSTMClassifier(random_state=seed)`` would
-draw, and its batch order is the permutation the plain :class:`~badlabels.training.
+draw, and its batch order is the permutation the plain :class:`~badlabels.engine.
 trainer.Trainer` would draw with that seed (``torch.randperm`` with a generator seeded
 by ``seed``), taken by indexing. So a model's training does not depend on which other
 models share its stack, and K = 1 is the plain training up to floating-point rounding.
 
 One Adam over the stacked tensors is K independent Adams (it is elementwise). Early
-stopping is per model: one :class:`~badlabels.training.stopping.EarlyStopping` each, the
+stopping is per model: one :class:`~badlabels.engine.stopping.EarlyStopping` each, the
 plain trainer's rule (patience on the validation loss, best weights restored). A model
 that stops is *removed from the stack* (its weights and Adam state are sliced out), so it
 stops changing and the remaining models train faster; its best weights are kept aside and
 returned.
 
-Losses are any registered loss (``badlabels.training.losses``): by the registry's
+Losses are any registered loss (``badlabels.engine.losses``): by the registry's
 contract a loss is a mean of per-sample losses, so models that share a loss are
 evaluated together; models with other loss parameters are evaluated group by group.
 
 Modules
 -------
-:mod:`~badlabels.training.stacked.network`
+:mod:`~badlabels.engine.stacked.network`
     :class:`StackedLSTM`, its LSTM kernel and :func:`init_stacked`.
-:mod:`~badlabels.training.stacked.loss`
+:mod:`~badlabels.engine.stacked.loss`
     :class:`StackedLoss`.
-:mod:`~badlabels.training.stacked.precision`
+:mod:`~badlabels.engine.stacked.precision`
     :data:`PRECISIONS`, :func:`resolve_precision`.
-:mod:`~badlabels.training.stacked.fit`
+:mod:`~badlabels.engine.stacked.fit`
     :func:`fit_stacked`, :func:`predict_stacked`, :func:`predict_stacked_rows`.
 
 Nothing here imports typer, rich, cleanlab or safetensors: ``benchmarks/throughput.py``
 runs it from source with torch, numpy, pandas and scikit-learn only.
 """
 
-from badlabels.training.stacked.fit import (
+from badlabels.engine.stacked.fit import (
     StackedResult,
     eval_rows,
     fit_stacked,
     predict_stacked,
     predict_stacked_rows,
 )
-from badlabels.training.stacked.loss import StackedLoss
-from badlabels.training.stacked.network import StackedLSTM, Workspace, init_stacked
-from badlabels.training.stacked.precision import (
+from badlabels.engine.stacked.loss import StackedLoss
+from badlabels.engine.stacked.network import StackedLSTM, Workspace, init_stacked
+from badlabels.engine.stacked.precision import (
     PRECISIONS,
     cpu_has_fast_bf16,
     resolve_precision,

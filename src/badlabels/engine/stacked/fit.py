@@ -2,8 +2,8 @@
 
 One Adam over the stacked tensors (K independent Adams), per-model batches drawn as the
 plain trainer draws them, per-model early stopping with
-:class:`~badlabels.training.stopping.EarlyStopping`, stopped models sliced out of the stack.
-See :mod:`badlabels.training.stacked` for the design and its assumptions.
+:class:`~badlabels.engine.stopping.EarlyStopping`, stopped models sliced out of the stack.
+See :mod:`badlabels.engine.stacked` for the design and its assumptions.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from badlabels.training.schedule import TrainSchedule
-from badlabels.training.stacked.loss import StackedLoss
-from badlabels.training.stacked.network import StackedLSTM, Workspace, init_stacked
-from badlabels.training.stacked.precision import _TF32, resolve_precision
-from badlabels.training.stopping import EarlyStopping
+from badlabels.engine.schedule import TrainSchedule
+from badlabels.engine.stacked.loss import StackedLoss
+from badlabels.engine.stacked.network import StackedLSTM, Workspace, init_stacked
+from badlabels.engine.stacked.precision import _TF32, resolve_precision
+from badlabels.engine.stopping import EarlyStopping
 
 
 @dataclass
@@ -223,7 +223,7 @@ def fit_stacked(
         The K models' shared schedule; when given it replaces ``lr``, ``weight_decay``,
         ``batch_size``, ``max_epochs`` and ``patience``.
     lr, weight_decay, batch_size, max_epochs, patience
-        As in :class:`~badlabels.training.trainer.Trainer`; shared by the K models.
+        As in :class:`~badlabels.engine.trainer.Trainer`; shared by the K models.
     precision : {"auto", "fp32", "tf32", "bf16"}
         See :data:`PRECISIONS`.
     progress : callable, optional

@@ -6,7 +6,7 @@ Assumptions
   smallest loss are mostly correctly labelled ("small-loss trick").
 - The share of wrong labels (the *forget rate*) is known or estimated. By default it is
   estimated from the noisy training labels alone
-  (:func:`badlabels.training.estimate.estimate_noise_from_sequences`: out-of-fold logistic
+  (:func:`badlabels.methods.estimate.estimate_noise_from_sequences`: out-of-fold logistic
   regression, then the audit's anchor-point estimate), never from clean or test labels.
 
 Algorithm
@@ -18,7 +18,7 @@ gradient step on them only. ``R(e) = forget_rate * min(e / num_gradual, 1) ** ex
 (Han et al.: ``num_gradual = T_k = 10``, ``exponent = c = 1``): nothing is dropped in the
 first epoch, the full forget rate from epoch ``num_gradual`` on.
 
-Training is the one loop of :class:`~badlabels.training.trainer.Trainer` with
+Training is the one loop of :class:`~badlabels.engine.trainer.Trainer` with
 :class:`CoTeachingStep` plugged in, after the preparation every neural model's ``fit`` makes
 (:meth:`~badlabels.models.base.NeuralClassifier._fit_data`). Early stopping watches the
 first network's loss on the (noisy) validation split, and the first network alone makes the
@@ -35,13 +35,13 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
+from badlabels.engine.losses import get_per_sample_loss
+from badlabels.engine.trainer import DeviceData, TrainStep
 from badlabels.errors import BadInputError
+from badlabels.methods.estimate import estimate_noise_from_sequences
+from badlabels.methods.wrappers import _model_params, _Wrapper, alphabet_param
 from badlabels.models import make_model
 from badlabels.models.base import NeuralClassifier
-from badlabels.training.estimate import estimate_noise_from_sequences
-from badlabels.training.losses import get_per_sample_loss
-from badlabels.training.trainer import DeviceData, TrainStep
-from badlabels.training.wrappers import _model_params, _Wrapper, alphabet_param
 
 
 def forget_schedule(forget_rate: float, epoch: int, num_gradual: int = 10, exponent=1.0) -> float:
@@ -205,7 +205,7 @@ class CoTeachingClassifier(_Wrapper):
 
 
 class CoTeachingStep(TrainStep):
-    """One co-teaching step on a mini-batch, plugged into :class:`~badlabels.training.
+    """One co-teaching step on a mini-batch, plugged into :class:`~badlabels.engine.
     trainer.Trainer`'s epoch loop (which watches and restores ``first``).
 
     Parameters
