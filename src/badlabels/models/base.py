@@ -244,6 +244,37 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
     def _export(self) -> tuple[dict[str, torch.Tensor], dict]:  # pragma: no cover
         raise NotImplementedError
 
+    def _fitted_info(self) -> dict:
+        """What ``model.json`` says of every fitted network-based estimator: alphabet, width,
+        architecture and the fitted summary (epochs, kept epoch, history, time, seed)."""
+        return {
+            "alphabet": self.alphabet_,
+            "max_len": int(self.max_len_),
+            "variable_length": bool(self.variable_length),
+            "architecture": self.architecture(),
+            "fitted": {
+                "epochs_run": int(self.epochs_run_),
+                "best_epoch": int(self.best_epoch_),
+                "history": self.history_,
+                "train_seconds": float(self.train_seconds_),
+                "random_seed": int(self.random_seed_),
+            },
+        }
+
+    def _restore_fitted(self, info: dict) -> dict:
+        """Set the fitted attributes :meth:`_fitted_info` saved; return ``info["fitted"]``."""
+        self.alphabet_ = str(info["alphabet"])
+        self.max_len_ = int(info["max_len"])
+        self.classes_ = CLASSES.copy()
+        fitted = info.get("fitted") or {}
+        self.epochs_run_ = int(fitted.get("epochs_run", 0))
+        self.best_epoch_ = int(fitted.get("best_epoch", 0))
+        self.history_ = list(fitted.get("history", []))
+        self.train_seconds_ = float(fitted.get("train_seconds", 0.0))
+        if "random_seed" in fitted:
+            self.random_seed_ = int(fitted["random_seed"])
+        return fitted
+
     def _restore(self, tensors: dict[str, torch.Tensor], info: dict) -> None:  # pragma: no cover
         raise NotImplementedError
 
@@ -609,20 +640,8 @@ class NeuralClassifier(SequenceClassifier):
     def _export(self) -> tuple[dict[str, torch.Tensor], dict]:
         check_is_fitted(self, "module_")
         tensors = {k: v.detach().cpu().contiguous() for k, v in self.module_.state_dict().items()}
-        info = {
-            "alphabet": self.alphabet_,
-            "max_len": int(self.max_len_),
-            "variable_length": bool(self.variable_length),
-            "architecture": self.architecture(),
-            "fitted": {
-                **self._snapshot_info(),
-                "epochs_run": int(self.epochs_run_),
-                "best_epoch": int(self.best_epoch_),
-                "history": self.history_,
-                "train_seconds": float(self.train_seconds_),
-                "random_seed": int(self.random_seed_),
-            },
-        }
+        info = self._fitted_info()
+        info["fitted"] = {**self._snapshot_info(), **info["fitted"]}
         return tensors, info
 
     def _snapshot_info(self) -> dict:
@@ -632,10 +651,7 @@ class NeuralClassifier(SequenceClassifier):
         return {}
 
     def _restore(self, tensors: dict[str, torch.Tensor], info: dict) -> None:
-        self.alphabet_ = str(info["alphabet"])
-        self.max_len_ = int(info["max_len"])
-        self.classes_ = CLASSES.copy()
-        fitted = info.get("fitted") or {}
+        fitted = self._restore_fitted(info)
         n_snapshots = int(fitted.get("snapshots", 0))
         if n_snapshots:  # average="window": the mean of K networks, saved as members.k.*
             module = SnapshotMean(
@@ -646,9 +662,3 @@ class NeuralClassifier(SequenceClassifier):
             module = self.build_module(len(self.alphabet_) + 1, self.max_len_)
         module.load_state_dict(tensors, strict=True)
         self.module_ = module.eval()
-        self.epochs_run_ = int(fitted.get("epochs_run", 0))
-        self.best_epoch_ = int(fitted.get("best_epoch", 0))
-        self.history_ = list(fitted.get("history", []))
-        self.train_seconds_ = float(fitted.get("train_seconds", 0.0))
-        if "random_seed" in fitted:
-            self.random_seed_ = int(fitted["random_seed"])

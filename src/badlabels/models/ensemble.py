@@ -314,28 +314,16 @@ class EnsembleClassifier(SequenceClassifier):
             t, info = m._export()
             tensors.update({f"members.{k}.{name}": v for name, v in t.items()})
             infos.append(info)
-        info = {
-            "alphabet": self.alphabet_,
-            "max_len": int(self.max_len_),
-            "variable_length": bool(self.variable_length),
-            "architecture": self.architecture(),
-            "fitted": {
-                "epochs_run": int(self.epochs_run_),
-                "best_epoch": int(self.best_epoch_),
-                "history": self.history_,
-                "train_seconds": float(self.train_seconds_),
-                "random_seed": int(self.random_seed_),
-                "engine": getattr(self, "engine_", "plain"),
-            },
-            "members": infos,
-        }
+        info = self._fitted_info()
+        info["fitted"]["engine"] = getattr(self, "engine_", "plain")
+        info["members"] = infos
         return tensors, info
 
     def _restore(self, tensors: dict[str, torch.Tensor], info: dict) -> None:
         infos = info.get("members")
         if not isinstance(infos, list) or len(infos) != int(self.n_members):
             raise ValueError(f"expected {self.n_members} members in the saved ensemble")
-        fitted = info.get("fitted") or {}
+        fitted = self._restore_fitted(info)
         seed = int(fitted.get("random_seed", seed_from(self.random_state)))
         members = []
         for k, member_info in enumerate(infos):
@@ -345,15 +333,8 @@ class EnsembleClassifier(SequenceClassifier):
             m._restore(own, member_info)
             members.append(m)
         self.members_ = members
-        self.classes_ = CLASSES.copy()
-        self.alphabet_ = str(info["alphabet"])
-        self.max_len_ = int(info["max_len"])
         self.random_seed_ = seed
-        self.epochs_run_ = int(fitted.get("epochs_run", 0))
-        self.best_epoch_ = int(fitted.get("best_epoch", 0))
-        self.history_ = list(fitted.get("history", []))
         self.members_history_ = [list(m.history_) for m in members]
-        self.train_seconds_ = float(fitted.get("train_seconds", 0.0))
         self.engine_ = str(fitted.get("engine", "plain"))
 
 
