@@ -270,9 +270,13 @@ class AdamStep(TrainStep):
     def modules(self) -> Sequence[nn.Module]:  # noqa: D102
         return (self.module,)
 
-    def __call__(self, batch: DeviceData) -> torch.Tensor:  # noqa: D102
+    def batch_loss(self, batch: DeviceData) -> torch.Tensor:
+        """The training loss of ``batch``, a scalar with a graph (subclasses change only this)."""
         logits = self.module(batch.tokens, batch.lengths).reshape(-1)
-        loss = self.loss_fn(logits, batch.y, batch.weight)
+        return self.loss_fn(logits, batch.y, batch.weight)
+
+    def __call__(self, batch: DeviceData) -> torch.Tensor:  # noqa: D102
+        loss = self.batch_loss(batch)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
@@ -348,12 +352,8 @@ class MixupStep(AdamStep):
             logits, batch.y[perm], weight
         )
 
-    def __call__(self, batch: DeviceData) -> torch.Tensor:  # noqa: D102
-        loss = self.loss(batch, *self.draw(batch))
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizer.step()
-        return loss.detach()
+    def batch_loss(self, batch: DeviceData) -> torch.Tensor:  # noqa: D102
+        return self.loss(batch, *self.draw(batch))
 
 
 _MIXUP_STREAM = 0x6D69787570  # "mixup": the draws' own stream of the model's seed

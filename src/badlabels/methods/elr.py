@@ -42,13 +42,12 @@ from __future__ import annotations
 import math
 import numbers
 import time
-from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from badlabels.engine.trainer import DeviceData, TrainStep
+from badlabels.engine.trainer import AdamStep, DeviceData
 from badlabels.errors import BadInputError
 from badlabels.methods.wrappers import _model_params, _Wrapper
 from badlabels.models import make_model
@@ -130,7 +129,7 @@ def elr_loss(
     return values.mean()
 
 
-class ELRStep(TrainStep):
+class ELRStep(AdamStep):
     """One ELR step on a mini-batch, plugged into :class:`~badlabels.engine.trainer.Trainer`.
 
     Parameters
@@ -156,15 +155,11 @@ class ELRStep(TrainStep):
         self, module: nn.Module, n_train: int, *, beta: float, lam: float, lr: float,
         weight_decay: float,
     ):  # fmt: skip
-        self.module = module
         self.beta, self.lam = check_elr_params(beta, lam)
-        self.optimizer = torch.optim.Adam(module.parameters(), lr=lr, weight_decay=weight_decay)
+        super().__init__(module, None, lr=lr, weight_decay=weight_decay)  # loss: batch_loss
         first = next(module.parameters(), None)
         device = first.device if first is not None else torch.device("cpu")
         self.targets = torch.zeros((int(n_train), 2), dtype=torch.float32, device=device)
-
-    def modules(self) -> Sequence[nn.Module]:  # noqa: D102
-        return (self.module,)
 
     def update_targets(self, index: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
         """Move the targets of rows ``index`` towards this batch's predictions.
@@ -186,16 +181,12 @@ class ELRStep(TrainStep):
         self.targets[index] = rows
         return rows
 
-    def __call__(self, batch: DeviceData) -> torch.Tensor:  # noqa: D102
+    def batch_loss(self, batch: DeviceData) -> torch.Tensor:  # noqa: D102
         if batch.index is None:
             raise ValueError("ELRStep needs batch.index (the batch's training rows)")
         logits = self.module(batch.tokens, batch.lengths).reshape(-1)
         targets = self.update_targets(batch.index, logits)
-        loss = elr_loss(logits, batch.y, targets, self.lam, batch.weight)
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizer.step()
-        return loss.detach()
+        return elr_loss(logits, batch.y, targets, self.lam, batch.weight)
 
 
 class ELRClassifier(_Wrapper):
