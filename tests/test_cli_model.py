@@ -244,6 +244,9 @@ def test_predict_corrupted_or_truncated_model(lstm_dir, pep_csv, tmp_path, capsy
         (["--val-fraction", "0.9"], ["--val-fraction"]),
         (["--epochs", "0"], ["max_epochs"]),
         (["--device", "tpu"], ["tpu"]),
+        (["--model-param", "cnn.kernel_size=7"], ["--model-param", "lstm.KEY=VALUE"]),
+        (["--model-param", "lstm.encoding=onehot+nope"], ["unknown part 'nope'"]),
+        (["--method-param", "robust"], ["--method-param", "NAME.KEY=VALUE"]),
     ],
 )
 def test_train_errors(pep_csv, tmp_path, capsys, extra, needles):
@@ -333,3 +336,18 @@ def test_train_by_default_saves_one_robust_ensemble_that_predicts(pep_csv, tmp_p
     model = badlabels.load_model(out)
     members = np.mean([m.predict_proba(src["sequence"].tolist())[:, 1] for m in model.members_], 0)
     np.testing.assert_allclose(pd.read_csv(preds)["prob_positive"], members, atol=1e-6, rtol=0)
+
+
+def test_train_takes_model_and_method_params(pep_csv, tmp_path, capsys):
+    out = tmp_path / "enc"
+    code, _, err = run_cli(
+        ["train", "--data", str(pep_csv[0]), "--model", "lstm", "--epochs", "2",
+         "--batch-size", "100", "--device", "cpu", "--out", str(out), "-q",
+         "--model-param", "lstm.encoding=onehot+zscales", "--model-param", "lstm.hidden_sizes=[8,4]",
+         "--method-param", "robust.n_members=2"],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    model = badlabels.load_model(out)
+    assert len(model.members_) == 2
+    assert all(m.encoding == "onehot+zscales" and m.hidden_sizes == (8, 4) for m in model.members_)

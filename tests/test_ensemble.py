@@ -75,6 +75,23 @@ def test_stacked_members_match_plain_ones_in_fp32(data, monkeypatch):
         np.testing.assert_allclose(s.predict_proba(Xv), p.predict_proba(Xv), atol=1e-4)
 
 
+def test_stacked_members_with_a_descriptor_encoding_match_plain_ones(data, monkeypatch, tmp_path):
+    monkeypatch.setenv("BADLABELS_PRECISION", "fp32")
+    X, y, Xv, yv = data
+    params = {**TINY, "encoding": "onehot+vhse"}
+    stacked = EnsembleClassifier("lstm", params, n_members=2, stacked=True, random_state=3)
+    plain = EnsembleClassifier("lstm", params, n_members=2, stacked=False, random_state=3)
+    stacked.fit(X, y, eval_set=(Xv, yv))
+    plain.fit(X, y, eval_set=(Xv, yv))
+    assert stacked.engine_ == "stacked"
+    for s, p in zip(stacked.members_, plain.members_, strict=True):
+        assert s.epochs_run_ == p.epochs_run_ and s.best_epoch_ == p.best_epoch_
+        np.testing.assert_allclose(s.predict_proba(Xv), p.predict_proba(Xv), atol=1e-4)
+    save_model(stacked, tmp_path / "m")
+    back = load_model(tmp_path / "m")
+    np.testing.assert_allclose(back.predict_proba(Xv), stacked.predict_proba(Xv), atol=1e-6)
+
+
 def test_other_models_train_plain(data):
     X, y, Xv, yv = data
     params = {"channels": (8, 8), "max_epochs": 2, "batch_size": 64, "device": "cpu"}

@@ -187,6 +187,49 @@ def test_forward_and_gradients_match_lstmnet(variable):
         torch.testing.assert_close(got[1], plain[1](tokens.flip(0), None if lengths is None else lengths.flip(0)))
 
 
+def test_an_input_map_trains_like_an_encoded_lstmnet():
+    """A descriptor encoding: the stack with ``input_map`` is ``EncodedInput(LSTMNet(d + 1))``,
+    from the same initial draws, in its forward pass, its gradients and its conversion back."""
+    from badlabels.data.encoding import encoding_matrix
+    from badlabels.models.base import EncodedInput
+
+    matrix = torch.as_tensor(encoding_matrix("onehot+zscales"))  # (20, 25)
+    st = init_stacked([4, 9], 21, (16, 5), input_map=matrix)
+    assert st.n_in == 25 and st.w_ih_0.shape == (2, 64, 25)
+    plain = []
+    for seed in (4, 9):
+        torch.manual_seed(seed)
+        plain.append(EncodedInput(LSTMNet(26, (16, 5)), matrix))
+    tokens = torch.randint(1, 21, (7, 10))
+    lengths = torch.tensor([10, 4, 7, 10, 1, 9, 3])
+    for i, n in enumerate(lengths):
+        tokens[i, n:] = 0
+    with torch.no_grad():
+        ref = torch.stack([m(tokens, lengths) for m in plain])
+        torch.testing.assert_close(st(tokens, lengths), ref, atol=1e-5, rtol=1e-4)
+    y = torch.randint(0, 2, (2, 7)).float()
+    F.binary_cross_entropy_with_logits(st(tokens, lengths), y, reduction="none").mean(1).sum().backward()
+    for k, m in enumerate(plain):
+        F.binary_cross_entropy_with_logits(m(tokens, lengths), y[k]).backward()
+        torch.testing.assert_close(st.w_ih_0.grad[k][:, :],
+                                   StackedLSTM.from_lstmnets([_grads(m.net)]).w_ih_0[0],
+                                   atol=1e-6, rtol=1e-4)  # fmt: skip
+    back = st.to_lstmnet(1, LSTMNet(26, (16, 5)))
+    with torch.no_grad():
+        torch.testing.assert_close(EncodedInput(back, matrix)(tokens, lengths), st(tokens, lengths)[1])
+    assert torch.equal(st.select([1]).input_map, matrix)
+    with pytest.raises(ValueError, match="input_map"):
+        StackedLSTM(1, 21, (4,), input_map=torch.zeros(19, 3))
+
+
+def _grads(net):
+    g = LSTMNet(net.n_tokens, tuple(lstm.hidden_size for lstm in net.lstms))
+    with torch.no_grad():
+        for p, q in zip(g.parameters(), net.parameters(), strict=True):
+            p.copy_(q.grad)
+    return g
+
+
 def test_conversions_and_select():
     plain = nets([3, 4])
     st = StackedLSTM.from_lstmnets(plain)

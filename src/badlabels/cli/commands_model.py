@@ -54,9 +54,23 @@ class EpochProgress:
             self.task = self.progress.add_task("epochs", total=info.get("max_epochs"), info="")
         val = info.get("val_loss")
         txt = f"val loss {val:.4f}" if isinstance(val, float) else ""
+        if info.get("n_members"):  # an ensemble: its members report in turn (or together)
+            txt = f"member {int(info.get('member', 0)) + 1}/{info['n_members']}  {txt}"
         self.progress.update(
             self.task, completed=info.get("epoch", 0), total=info.get("max_epochs"), info=txt
         )
+
+
+def _own_params(parsed: dict[str, dict], name: str, option: str, chosen: str) -> dict:
+    """The ``name.KEY=VALUE`` assignments of ``option``; one for another name is an error."""
+    from badlabels.errors import BadInputError
+
+    other = sorted(set(parsed) - {name})
+    if other:
+        raise BadInputError(
+            f"{option} {other[0]}.…: this run trains {chosen} {name}; write {name}.KEY=VALUE"
+        )
+    return dict(parsed.get(name, {}))
 
 
 @app.command()
@@ -72,7 +86,7 @@ def train(
     on_conflict: OnConflictOpt = "error",
     n_sequences: NSeqOpt = None,
     model: Annotated[str, typer.Option("--model", help="Model: lstm, logreg, ...", rich_help_panel="Training")] = "lstm",
-    method: Annotated[str, typer.Option("--method", help="Training method (default robust: an ensemble of 5 networks, docs/high-noise.md; bce: one network).", rich_help_panel="Training")] = "robust",
+    method: Annotated[str, typer.Option("--method", help="Training method (default robust: an ensemble of 5 networks reading one-hot + BLOSUM indices, docs/high-noise.md; bce: one one-hot network).", rich_help_panel="Training")] = "robust",
     epochs: Annotated[int, typer.Option("--epochs", help="Maximum epochs (early stopping on the noisy validation loss).", rich_help_panel="Training")] = 40,
     patience: Annotated[int, typer.Option("--patience", help="Epochs without validation improvement before stopping.", rich_help_panel="Training")] = 6,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Mini-batch size.", rich_help_panel="Training")] = 500,
@@ -81,6 +95,8 @@ def train(
     seed: Annotated[int, typer.Option("--seed", help="Seed of the validation split and the model.", rich_help_panel="Training")] = 0,
     device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.", rich_help_panel="Training")] = "auto",
     threads: Annotated[int | None, typer.Option("--threads", help="Torch CPU threads.", rich_help_panel="Training")] = None,
+    model_param: Annotated[list[str] | None, typer.Option("--model-param", help="MODEL.KEY=VALUE for the model, repeatable (e.g. lstm.encoding=onehot+vhse, cnn.kernel_size=7).", rich_help_panel="Training")] = None,
+    method_param: Annotated[list[str] | None, typer.Option("--method-param", help="METHOD.KEY=VALUE for the method, repeatable (e.g. robust.n_members=3, gce.q=0.5).", rich_help_panel="Training")] = None,
     out: Annotated[Path, typer.Option("--out", help="Model folder to write (model.safetensors + model.json).")] = Path("runs/model"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
@@ -92,6 +108,12 @@ def train(
     """
     from badlabels.errors import BadInputError
     from badlabels.finalmodel import save_final, train_final
+    from badlabels.methods.registry import parse_param_assignments
+
+    extra_model = _own_params(parse_param_assignments(model_param or [], "--model-param"),
+                              model, "--model-param", "--model")  # fmt: skip
+    method_params = _own_params(parse_param_assignments(method_param or [], "--method-param"),
+                                method, "--method-param", "--method")  # fmt: skip
 
     if threads:
         import torch
@@ -109,12 +131,12 @@ def train(
     )
     params = {
         "max_epochs": epochs, "patience": patience, "batch_size": batch_size, "lr": lr,
-        "device": device,
+        "device": device, **extra_model,
     }  # fmt: skip
     with EpochProgress(enabled=not quiet) as bar:
         est, meta = train_final(
-            ds, model, method, model_params=params, val_fraction=val_fraction, seed=seed,
-            progress=bar,
+            ds, model, method, model_params=params, method_params=method_params or None,
+            val_fraction=val_fraction, seed=seed, progress=bar,
         )  # fmt: skip
     save_final(est, meta, out)
     m = meta["validation"]["metrics_on_noisy_labels"]

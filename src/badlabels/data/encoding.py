@@ -178,3 +178,118 @@ def one_hot_flat(sequences, alphabet: str = AMINO_ACIDS, length: int | None = No
     # token t (1..a) sets column t - 1 of its position; padding (0) matches no column
     hot = tokens[:, :, None] == np.arange(1, a + 1, dtype=tokens.dtype)
     return hot.astype(np.float32).reshape(n, length * a)
+
+
+# --- residue encodings: one-hot and amino-acid descriptor scales --------------------------
+# Each descriptor set comes from the maintained ``peptides`` package (its ``tables``); the
+# columns are z-scored over the 20 standard amino acids so that every scale weighs the same.
+DESCRIPTOR_SETS = {
+    "blosum": ("BLOSUM", "BLOSUM indices (Georgiev 2009): 10 factors of the BLOSUM62 matrix"),
+    "vhse": ("VHSE", "VHSE (Mei et al. 2005): 8 scales of hydrophobicity, steric, electronic"),
+    "zscales": ("Z_SCALES", "Z-scales (Sandberg et al. 1998): 5 scales, z1 lipophilicity"),
+    "kidera": ("KIDERA", "Kidera factors (1985): 10 orthogonal physico-chemical factors"),
+    "atchley": ("ATCHLEY", "Atchley factors (2005): 5 factors, polarity to charge"),
+    "tscales": ("T_SCALES", "T-scales (Tian et al. 2007): 5 topological scales"),
+    "stscales": ("ST_SCALES", "ST-scales (Yang et al. 2010): 8 structural scales"),
+    "protfp": ("PROTFP", "ProtFP (van Westen et al. 2013): 8 PCA descriptors"),
+    "fasgai": ("FASGAI", "FASGAI (Liang et al. 2008): 6 factors, hydrophobicity to bulk"),
+    "mswhim": ("MSWHIM", "MS-WHIM (Zaliani and Gancia 1999): 3 electrostatic scores"),
+}
+"""Descriptor sets an ``encoding`` may name: name -> (``peptides.tables`` attribute, summary)."""
+
+ENCODINGS = {"onehot": "one-hot: one column per residue (the default)"} | {
+    name: summary for name, (_, summary) in DESCRIPTOR_SETS.items()
+}
+"""Every part an ``encoding`` may join with ``+``, with a one-line summary."""
+
+
+def encoding_parts(encoding) -> tuple[str, ...]:
+    """The parts of an ``encoding`` such as ``"onehot+vhse"``, checked.
+
+    Raises
+    ------
+    BadInputError
+        If ``encoding`` is not a string of known parts joined by ``+`` (each once).
+    """
+    if not isinstance(encoding, str) or not encoding.strip():
+        raise BadInputError(f"encoding must be a string such as 'onehot+vhse', got {encoding!r}")
+    parts = tuple(p.strip().lower() for p in encoding.split("+"))
+    for p in parts:
+        if p not in ENCODINGS:
+            raise BadInputError(
+                f"encoding {encoding!r}: unknown part {p!r}; join one or more of "
+                f"{', '.join(ENCODINGS)} with '+'"
+            )
+    if len(set(parts)) != len(parts):
+        raise BadInputError(f"encoding {encoding!r} names a part twice")
+    return parts
+
+
+def is_onehot(encoding) -> bool:
+    """Whether ``encoding`` (checked) is plain one-hot: the networks read tokens directly."""
+    return encoding_parts(encoding) == ("onehot",)
+
+
+def _descriptor_table(name: str) -> dict[str, np.ndarray]:
+    """Residue -> z-scored descriptor vector of the set ``name`` (20 standard residues)."""
+    try:
+        from peptides import tables
+    except ImportError:  # pragma: no cover - a declared dependency
+        raise BadInputError(
+            f"encoding {name!r} needs the 'peptides' package: pip install peptides"
+        ) from None
+    scales = getattr(tables, DESCRIPTOR_SETS[name][0])
+    columns = sorted(scales, key=lambda s: (len(s), s))  # VHSE1 .. VHSE8, KF1 .. KF10
+    values = np.array([[scales[c][a] for c in columns] for a in AMINO_ACIDS], dtype=np.float64)
+    values = (values - values.mean(axis=0)) / values.std(axis=0)
+    return {a: values[i] for i, a in enumerate(AMINO_ACIDS)}
+
+
+def encoding_matrix(encoding: str = "onehot", alphabet: str = AMINO_ACIDS) -> np.ndarray:
+    """The residue -> feature map of an ``encoding``: row ``i`` encodes ``alphabet[i]``.
+
+    A network's input at a position is the row of its residue (padding: all zero), so
+    one-hot is the identity and ``"onehot+vhse"`` the identity next to 8 VHSE columns.
+
+    Parameters
+    ----------
+    encoding : str, default "onehot"
+        One or more of :data:`ENCODINGS` joined by ``+``.
+    alphabet : str, default AMINO_ACIDS
+        The residues. A residue outside the 20 standard amino acids (e.g. ``*``) has all
+        descriptor columns 0, the mean of the standard residues.
+
+    Returns
+    -------
+    ndarray of float32, shape (len(alphabet), d)
+        ``d`` = ``len(alphabet)`` for one-hot plus the size of each descriptor set.
+    """
+    alphabet = _check_alphabet(alphabet)
+    blocks = []
+    for part in encoding_parts(encoding):
+        if part == "onehot":
+            blocks.append(np.eye(len(alphabet)))
+            continue
+        table = _descriptor_table(part)
+        width = len(next(iter(table.values())))
+        blocks.append(np.stack([table.get(a.upper(), np.zeros(width)) for a in alphabet]))
+    return np.concatenate(blocks, axis=1).astype(np.float32)
+
+
+def encoded_flat(
+    sequences, encoding: str = "onehot", alphabet: str = AMINO_ACIDS, length: int | None = None
+) -> np.ndarray:
+    """Flattened features of an ``encoding`` for linear models (one-hot: :func:`one_hot_flat`).
+
+    Returns
+    -------
+    ndarray of float32, shape (n, length * d)
+        Position ``p``'s ``d`` features (the rows of :func:`encoding_matrix`) are columns
+        ``p * d`` to ``p * d + d - 1``; padding positions are all zero.
+    """
+    flat = one_hot_flat(sequences, alphabet, length)
+    if is_onehot(encoding):
+        return flat
+    matrix = encoding_matrix(encoding, alphabet)
+    n, a = flat.shape[0], len(alphabet)
+    return (flat.reshape(n, -1, a) @ matrix).reshape(n, -1).astype(np.float32)

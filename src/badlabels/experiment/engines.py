@@ -229,6 +229,7 @@ def run_unit_stacked(
         val_y=val_y,
         n_tokens=len(alphabet) + 1,
         hidden_sizes=key.hidden_sizes,
+        input_map=key.input_map(),
         losses=[specs[i][1] for i in members],
         schedule=key.schedule,
         precision=precision,

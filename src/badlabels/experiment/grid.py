@@ -87,6 +87,15 @@ class Cell:
         return cls(**kw)
 
 
+def _cell_method_params(method: str, given: dict) -> dict:
+    """The method parameters a cell records: the method's pinned defaults, then ``given``."""
+    from badlabels.methods.registry import METHODS
+
+    spec = METHODS.get(method)
+    params = given.get(method, {})
+    return spec.cell_params(params) if spec is not None else dict(params)
+
+
 def _freeze(params) -> tuple[tuple[str, object], ...]:
     if isinstance(params, tuple):
         return params
@@ -152,7 +161,7 @@ class GridSpec:
                     split=tuple(float(x) for x in self.split),
                     split_seed=int(self.split_seed),
                     cc_ratio=float(self.cc_ratio),
-                    method_params=_freeze(self.method_params.get(method, {})),
+                    method_params=_freeze(_cell_method_params(method, self.method_params)),
                     model_params=_freeze(self.model_params.get(model, {})),
                 )
             )

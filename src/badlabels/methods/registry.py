@@ -68,12 +68,20 @@ class Method:
     build : callable
         ``build(model, model_params, params, noise_rate_hint) -> estimator``; ``params`` has
         every key of ``defaults``.
+    pinned : tuple of str
+        Defaults that are part of an experiment cell's identity even when not given (a
+        recipe's content: changing one makes new cells instead of reusing stored results).
     """
 
     name: str
     summary: str
     defaults: dict = field(default_factory=dict)
     build: Builder | None = None
+    pinned: tuple[str, ...] = ()
+
+    def cell_params(self, given: dict | None) -> dict:
+        """The parameters an experiment cell records: the pinned defaults, then ``given``."""
+        return {**{k: self.defaults[k] for k in self.pinned}, **dict(given or {})}
 
 
 def _loss_method(loss: str, fixed: dict | None = None) -> Builder:
@@ -180,11 +188,18 @@ def _build_ensemble(model: str, model_params: dict, params: dict, hint: float | 
 
 
 ROBUST = {"n_members": 5, "base": "bce", "base_params": None, "stacked": "auto"}
+ROBUST_ENCODING = "onehot+blosum"
 """The ``robust`` recipe: an ensemble of five networks of the cell's model trained with plain
-``bce`` (docs/high-noise.md has the paired evidence); with ``logreg`` it is plain ``bce``."""
+``bce``, each reading residues as one-hot next to the 10 BLOSUM indices (``encoding``, unless
+the model parameters name one); docs/high-noise.md has the paired evidence and how the
+encoding was chosen. With ``logreg`` it is plain ``bce``."""
 
 
 def _build_robust(model: str, model_params: dict, params: dict, hint: float | None):
+    params = dict(params)
+    encoding = params.pop("encoding")
+    model_params = dict(model_params)
+    model_params.setdefault("encoding", encoding)
     return _build_ensemble(model, model_params, {**ROBUST, **params}, hint)
 
 
@@ -268,9 +283,12 @@ METHODS: dict[str, Method] = {
         ),
         Method(
             "robust",
-            "the recommended recipe for noisy labels: an ensemble of 5 bce networks",
-            {"n_members": ROBUST["n_members"]},
+            "the recommended recipe for noisy labels: an ensemble of 5 bce networks reading "
+            "one-hot + BLOSUM indices",
+            {"n_members": ROBUST["n_members"], "encoding": ROBUST_ENCODING,
+             "stacked": ROBUST["stacked"]},  # fmt: skip
             _build_robust,
+            pinned=("encoding",),
         ),
         Method(
             "elr",

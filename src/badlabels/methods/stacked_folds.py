@@ -117,6 +117,7 @@ def out_of_fold_stacked(
             val_rows=[torch.as_tensor(r, device=dev) for r in val_rows] if has_val else None,
             n_tokens=len(alphabet) + 1,
             hidden_sizes=key.hidden_sizes,
+            input_map=key.input_map(),
             losses=[(ests[i].loss, ests[i].loss_params) for i in unit],
             schedule=key.schedule,
             precision=precision,

@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from badlabels.data.encoding import AMINO_ACIDS, encoding_matrix, encoding_parts, is_onehot
 from badlabels.errors import BadInputError
 
 if TYPE_CHECKING:  # torch-free at import: the schedule is only needed once training
@@ -64,19 +65,29 @@ class StackKey:
         Batch size, learning rate, epochs, patience and weight decay.
     alphabet : str or None
         The model's alphabet parameter (None: the amino acids).
+    encoding : str
+        The model's residue encoding (``LSTMClassifier.encoding``).
     """
 
     hidden_sizes: tuple[int, ...]
     schedule: TrainSchedule
     alphabet: str | None
+    encoding: str = "onehot"
+
+    def input_map(self):
+        """The encoding's (len(alphabet), d) residue -> feature matrix; None for one-hot."""
+        if is_onehot(self.encoding):
+            return None
+        alphabet = AMINO_ACIDS if self.alphabet is None else self.alphabet
+        return encoding_matrix(self.encoding, alphabet)
 
 
 def stack_spec(est) -> tuple[StackKey, tuple[str, dict | None]] | None:
     """``(StackKey, (loss, loss_params))`` if ``est`` can train stacked, else None.
 
     Stackable: exactly an ``LSTMClassifier`` (not a wrapper or a subclass) with the default
-    training options (no averaging, no mixup, the validation-loss stopping rule: the stacked
-    engine has none of the others). The key holds everything the K models of a unit must
+    training options (``NeuralClassifier.stacks_like_fit``: the stacked engine has no
+    other). The key holds everything the K models of a unit must
     share.
     """
     from badlabels.models.lstm import LSTMClassifier
@@ -88,9 +99,10 @@ def stack_spec(est) -> tuple[StackKey, tuple[str, dict | None]] | None:
         hidden = est._hidden()
     except BadInputError:
         return None
-    if est.average != "none" or est.mixup_alpha > 0 or est.stopping != "val_loss":
+    if not est.stacks_like_fit():
         return None
-    return StackKey(hidden, schedule, est.alphabet), (est.loss, est.loss_params)
+    encoding = "+".join(encoding_parts(est.encoding))
+    return StackKey(hidden, schedule, est.alphabet, encoding), (est.loss, est.loss_params)
 
 
 __all__ = ["ENGINES", "MAX_K", "StackKey", "check_engine", "max_k", "stack_spec"]

@@ -11,8 +11,9 @@ returning an ``nn.Module`` called as ``module(tokens, lengths) -> logits`` (and,
 mixup, ``module(tokens, lengths, onehot=x)`` with ``x`` replacing its one-hot input).
 
 The training options every neural model has (:data:`TRAINING_OPTIONS`: weight or
-prediction averaging, mixup, the stopping rule) are read here; a subclass without them in
-its ``__init__`` trains with their defaults, which train exactly as before they existed.
+prediction averaging, mixup, the stopping rule, the residue encoding) are read here; a
+subclass without them in its ``__init__`` trains with their defaults, which train exactly as
+before they existed.
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from badlabels.data.encoding import AMINO_ACIDS, encode
+from badlabels.data.encoding import AMINO_ACIDS, encode, encoding_matrix, encoding_parts, is_onehot
 from badlabels.engine.averaging import (
     AVERAGING,
     EMAStep,
@@ -64,8 +66,34 @@ TRAINING_OPTIONS = {
     "window": 5,
     "mixup_alpha": 0.0,
     "stopping": "val_loss",
+    "encoding": "onehot",
 }
 """The training options of every neural model and their defaults (today's training)."""
+
+
+class EncodedInput(nn.Module):
+    """A network behind a fixed residue -> feature map (a descriptor ``encoding``).
+
+    Parameters
+    ----------
+    net : nn.Module
+        Built for ``d + 1`` tokens, so that its input layer takes ``d`` features per
+        position; called as ``net(tokens, lengths, onehot=features)``.
+    matrix : array of float32, shape (A, d)
+        Row ``i``: the features of residue ``i + 1`` (a buffer: saved with the weights).
+    """
+
+    def __init__(self, net: nn.Module, matrix):
+        super().__init__()
+        self.net = net
+        self.register_buffer("matrix", torch.as_tensor(np.asarray(matrix, dtype=np.float32)))
+
+    def forward(self, tokens, lengths=None, onehot=None):
+        """Logits (B,) of tokens (B, L); ``onehot`` (B, L, A) replaces their one-hot (mixup),
+        and is mapped through ``matrix`` like it (the map is linear, so mixing commutes)."""
+        if onehot is None:
+            onehot = F.one_hot(tokens, self.matrix.shape[0] + 1)[..., 1:].to(self.matrix.dtype)
+        return self.net(tokens, lengths, onehot=onehot @ self.matrix)
 
 
 @dataclass
@@ -394,6 +422,28 @@ class NeuralClassifier(SequenceClassifier):
         alpha = self._option("mixup_alpha")
         if not real(alpha) or alpha < 0:
             raise BadInputError(f"mixup_alpha must be a number >= 0 (0: off), got {alpha!r}")
+        encoding_parts(self._option("encoding"))
+
+    def stacks_like_fit(self) -> bool:
+        """Whether the stacked LSTM engine would train this estimator as its ``fit`` does:
+        no averaging, no mixup and the validation-loss stopping rule (the stacked engine has
+        none of the others; it has every ``encoding``, see :meth:`input_map`)."""
+        return (
+            self._option("average") == "none"
+            and not self._option("mixup_alpha")
+            and self._option("stopping") == "val_loss"
+        )
+
+    def input_map(self, alphabet: str | None = None) -> np.ndarray | None:
+        """The encoding's residue -> feature matrix, shape (len(alphabet), d); None for
+        one-hot (the network reads its tokens directly). ``alphabet``: default the fitted
+        one, else the ``alphabet`` parameter."""
+        encoding = self._option("encoding")
+        if is_onehot(encoding):
+            return None
+        if alphabet is None:
+            alphabet = getattr(self, "alphabet_", None) or self.alphabet or AMINO_ACIDS
+        return encoding_matrix(encoding, alphabet)
 
     # --- encoding ---------------------------------------------------------------------
     def _encode(self, X, what: str = "X") -> tuple[np.ndarray, np.ndarray]:
@@ -553,7 +603,15 @@ class NeuralClassifier(SequenceClassifier):
 
     def _new_module(self, device: torch.device) -> nn.Module:
         """A fresh network for the fitted alphabet and width, on ``device`` (global RNG)."""
-        return self.build_module(len(self.alphabet_) + 1, self.max_len_).to(device)
+        return self._network().to(device)
+
+    def _network(self) -> nn.Module:
+        """``build_module`` for the fitted alphabet and width, behind the encoding's input map
+        (one-hot: the bare network, exactly as before encodings existed)."""
+        matrix = self.input_map(self.alphabet_)
+        if matrix is None:
+            return self.build_module(len(self.alphabet_) + 1, self.max_len_)
+        return EncodedInput(self.build_module(matrix.shape[1] + 1, self.max_len_), matrix)
 
     def _set_trained(self, module: nn.Module, result: TrainResult, t0: float) -> None:
         """Store the fitted attributes of a finished training (``t0``: start of ``fit``)."""
@@ -654,11 +712,8 @@ class NeuralClassifier(SequenceClassifier):
         fitted = self._restore_fitted(info)
         n_snapshots = int(fitted.get("snapshots", 0))
         if n_snapshots:  # average="window": the mean of K networks, saved as members.k.*
-            module = SnapshotMean(
-                [self.build_module(len(self.alphabet_) + 1, self.max_len_)
-                 for _ in range(n_snapshots)]
-            )  # fmt: skip
+            module = SnapshotMean([self._network() for _ in range(n_snapshots)])
         else:
-            module = self.build_module(len(self.alphabet_) + 1, self.max_len_)
+            module = self._network()
         module.load_state_dict(tensors, strict=True)
         self.module_ = module.eval()

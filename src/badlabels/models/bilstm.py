@@ -79,7 +79,7 @@ class BiLSTMClassifier(NeuralClassifier):
     lr, batch_size, max_epochs, patience, validation_fraction, loss, loss_params,
     weight_decay, device, random_state, alphabet
         As :class:`badlabels.models.LSTMClassifier` (same defaults).
-    average, ema_decay, swa_start, window, mixup_alpha, stopping
+    average, ema_decay, swa_start, window, mixup_alpha, stopping, encoding
         Averaging over training, mixup and the stopping rule: as
         :class:`badlabels.models.LSTMClassifier` (same defaults, which train as without them).
 
@@ -108,6 +108,7 @@ class BiLSTMClassifier(NeuralClassifier):
         window=5,
         mixup_alpha=0.0,
         stopping="val_loss",
+        encoding="onehot",
     ):
         self.hidden_sizes = hidden_sizes
         self.lr = lr
@@ -127,6 +128,7 @@ class BiLSTMClassifier(NeuralClassifier):
         self.window = window
         self.mixup_alpha = mixup_alpha
         self.stopping = stopping
+        self.encoding = encoding
 
     def _check_params(self) -> None:
         super()._check_params()
@@ -141,7 +143,7 @@ class BiLSTMClassifier(NeuralClassifier):
         sizes = positive_ints(self.hidden_sizes, "hidden_sizes")
         return {
             "type": "BiLSTM",
-            "input": "one-hot",
+            "input": self._option("encoding"),
             "layers": [f"BiLSTM({h}+{h})" for h in sizes] + ["Linear(1)"],
             "hidden_sizes": list(sizes),
             "output": "logit",

@@ -87,7 +87,7 @@ class CNNClassifier(NeuralClassifier):
     lr, batch_size, max_epochs, patience, validation_fraction, loss, loss_params,
     weight_decay, device, random_state, alphabet
         As :class:`badlabels.models.LSTMClassifier` (same defaults).
-    average, ema_decay, swa_start, window, mixup_alpha, stopping
+    average, ema_decay, swa_start, window, mixup_alpha, stopping, encoding
         Averaging over training, mixup and the stopping rule: as
         :class:`badlabels.models.LSTMClassifier` (same defaults, which train as without them).
 
@@ -118,6 +118,7 @@ class CNNClassifier(NeuralClassifier):
         window=5,
         mixup_alpha=0.0,
         stopping="val_loss",
+        encoding="onehot",
     ):
         self.channels = channels
         self.kernel_size = kernel_size
@@ -139,6 +140,7 @@ class CNNClassifier(NeuralClassifier):
         self.window = window
         self.mixup_alpha = mixup_alpha
         self.stopping = stopping
+        self.encoding = encoding
 
     def _checked(self) -> tuple[tuple[int, ...], int, float]:
         channels = positive_ints(self.channels, "channels")
@@ -161,7 +163,7 @@ class CNNClassifier(NeuralClassifier):
         channels, k, dropout = self._checked()
         return {
             "type": "CNN",
-            "input": "one-hot",
+            "input": self._option("encoding"),
             "layers": [f"Conv1d({c}, k={k})+ReLU" for c in channels]
             + ["GlobalMaxPool", f"Dropout({dropout:g})", "Linear(1)"],
             "channels": list(channels),

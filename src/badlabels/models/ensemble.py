@@ -31,6 +31,7 @@ import torch
 from badlabels.errors import BadInputError
 from badlabels.models.base import (
     CLASSES,
+    EncodedInput,
     NeuralClassifier,
     SequenceClassifier,
     as_labels,
@@ -128,23 +129,13 @@ class EnsembleClassifier(SequenceClassifier):
         from badlabels.models.lstm import LSTMClassifier
 
         ok = len(members) > 1 and weights is None
-        ok = ok and all(type(m) is LSTMClassifier and self._plain_schedule(m) for m in members)
+        ok = ok and all(type(m) is LSTMClassifier and m.stacks_like_fit() for m in members)
         if self.stacked is True and not ok:
             raise BadInputError(
                 "ensemble: stacked=true needs two or more LSTM members, no sample weights and "
                 "no averaging, mixup or label-wave stopping"
             )
         return ok and self.stacked in ("auto", True)
-
-    @staticmethod
-    def _plain_schedule(m) -> bool:
-        """Whether the stacked engine trains ``m`` as ``m.fit`` would (it has no averaging,
-        mixup or label-free stopping)."""
-        return (
-            getattr(m, "average", "none") == "none"
-            and not getattr(m, "mixup_alpha", 0.0)
-            and getattr(m, "stopping", "val_loss") == "val_loss"
-        )
 
     # --- fit --------------------------------------------------------------------------
     def fit(
@@ -237,6 +228,7 @@ class EnsembleClassifier(SequenceClassifier):
             val_y=None if val is None else val.y.unsqueeze(0).expand(k, -1),
             n_tokens=len(first.alphabet_) + 1,
             hidden_sizes=first._hidden(),
+            input_map=first.input_map(),
             losses=[(m.loss, m.loss_params) for m in members],
             schedule=first.train_schedule(),
             precision=requested_precision(),
@@ -244,8 +236,10 @@ class EnsembleClassifier(SequenceClassifier):
         )
         share = result.seconds / max(sum(result.epochs_run), 1)
         for i, m in enumerate(members):
-            net = m.build_module(len(m.alphabet_) + 1, m.max_len_)
-            m.module_ = result.module.to_lstmnet(i, net).to(data.device)
+            net = m._network()  # an LSTMNet, behind its encoding's input map if it has one
+            lstm = net.net if isinstance(net, EncodedInput) else net
+            result.module.to_lstmnet(i, lstm)
+            m.module_ = net.eval().to(data.device)
             m.history_ = result.history[i]
             m.epochs_run_ = int(result.epochs_run[i])
             m.best_epoch_ = int(result.best_epoch[i])

@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 from sklearn.utils.validation import check_is_fitted
 
-from badlabels.data.encoding import AMINO_ACIDS, one_hot_flat
+from badlabels.data.encoding import AMINO_ACIDS, encoded_flat, encoding_matrix, encoding_parts
 from badlabels.errors import BadInputError
 from badlabels.models.base import (
     CLASSES,
@@ -39,6 +39,9 @@ class LogisticRegressionClassifier(SequenceClassifier):
         Passed to scikit-learn (L-BFGS itself is deterministic).
     alphabet : str, optional
         Residue alphabet (default: the 20 amino acids).
+    encoding : str, default "onehot"
+        Features of a residue at each position, as the neural models' ``encoding``
+        (e.g. ``"onehot+vhse"``: one-hot next to the 8 VHSE scales).
 
     Attributes
     ----------
@@ -59,15 +62,20 @@ class LogisticRegressionClassifier(SequenceClassifier):
 
     variable_length = False
 
-    def __init__(self, C=1.0, max_iter=1000, random_state=None, alphabet=None):
+    def __init__(self, C=1.0, max_iter=1000, random_state=None, alphabet=None, encoding="onehot"):
         self.C = C
         self.max_iter = max_iter
         self.random_state = random_state
         self.alphabet = alphabet
+        self.encoding = encoding
+
+    def _width(self) -> int:
+        """Features per position."""
+        return int(encoding_matrix(self.encoding, self.alphabet_).shape[1])
 
     def _features(self, X, what: str = "X") -> np.ndarray:
         seqs = as_sequences(X, what)
-        return one_hot_flat(seqs, self.alphabet_, length=self.max_len_)
+        return encoded_flat(seqs, self.encoding, self.alphabet_, length=self.max_len_)
 
     def fit(
         self,
@@ -77,7 +85,7 @@ class LogisticRegressionClassifier(SequenceClassifier):
         progress: Callable[..., object] | None = None,
         sample_weight=None,
     ):
-        """Fit on one-hot features.
+        """Fit on the encoded features (one-hot by default).
 
         Parameters
         ----------
@@ -105,9 +113,10 @@ class LogisticRegressionClassifier(SequenceClassifier):
             raise BadInputError("no training sequences")
         labels = as_labels(y, n)
         weights = as_weights(sample_weight, n)
+        encoding_parts(self.encoding)
         self.alphabet_ = AMINO_ACIDS if self.alphabet is None else self.alphabet
-        features = one_hot_flat(seqs, self.alphabet_)
-        self.max_len_ = features.shape[1] // len(self.alphabet_)
+        features = encoded_flat(seqs, self.encoding, self.alphabet_)
+        self.max_len_ = features.shape[1] // self._width()
         if self.max_len_ == 0:
             raise BadInputError("all training sequences are empty")
         seed = seed_from(self.random_state)
@@ -173,8 +182,8 @@ class LogisticRegressionClassifier(SequenceClassifier):
         """JSON-able description of the model."""
         return {
             "type": "LogisticRegression",
-            "input": "one-hot (flattened)",
-            "n_features": int(self.max_len_ * len(self.alphabet_)),
+            "input": f"{self.encoding} (flattened)",
+            "n_features": int(self.max_len_ * self._width()),
             "solver": "lbfgs",
         }
 
@@ -204,7 +213,7 @@ class LogisticRegressionClassifier(SequenceClassifier):
     def _restore(self, tensors: dict[str, torch.Tensor], info: dict) -> None:
         self.alphabet_ = str(info["alphabet"])
         self.max_len_ = int(info["max_len"])
-        n_features = self.max_len_ * len(self.alphabet_)
+        n_features = self.max_len_ * self._width()
         missing = sorted({"coef", "intercept"} - set(tensors))
         if missing:
             raise ValueError(f"missing tensor(s) {', '.join(missing)}")

@@ -135,6 +135,12 @@ class LSTMClassifier(NeuralClassifier):
         epoch with the fewest are kept and each epoch's count is in ``history_``
         (``prediction_changes``). Costs one prediction pass over the training rows per
         epoch. Not with ``average`` other than "none".
+    encoding : str, default "onehot"
+        What a residue looks like to the network: one or more of ``onehot`` and the
+        amino-acid descriptor sets of ``badlabels.data.encoding.ENCODINGS`` (``blosum``,
+        ``vhse``, ``zscales``, ``kidera``, ``atchley``, ...) joined by ``+``, e.g.
+        ``"onehot+vhse"``. Each residue becomes the row of
+        :func:`badlabels.data.encoding.encoding_matrix`; "onehot" trains exactly as before.
 
     Attributes
     ----------
@@ -161,6 +167,7 @@ class LSTMClassifier(NeuralClassifier):
         window=5,
         mixup_alpha=0.0,
         stopping="val_loss",
+        encoding="onehot",
     ):
         self.hidden_sizes = hidden_sizes
         self.lr = lr
@@ -180,6 +187,7 @@ class LSTMClassifier(NeuralClassifier):
         self.window = window
         self.mixup_alpha = mixup_alpha
         self.stopping = stopping
+        self.encoding = encoding
 
     def _hidden(self) -> tuple[int, ...]:
         hs = self.hidden_sizes
@@ -209,7 +217,7 @@ class LSTMClassifier(NeuralClassifier):
         """JSON-able description of the network."""
         return {
             "type": "LSTM",
-            "input": "one-hot",
+            "input": self._option("encoding"),
             "layers": [f"LSTM({h})" for h in self._hidden()] + ["Linear(1)"],
             "hidden_sizes": list(self._hidden()),
             "output": "logit",

@@ -78,7 +78,7 @@ class MLPClassifier(NeuralClassifier):
     lr, batch_size, max_epochs, patience, validation_fraction, loss, loss_params,
     weight_decay, device, random_state, alphabet
         As :class:`badlabels.models.LSTMClassifier` (same defaults).
-    average, ema_decay, swa_start, window, mixup_alpha, stopping
+    average, ema_decay, swa_start, window, mixup_alpha, stopping, encoding
         Averaging over training, mixup and the stopping rule: as
         :class:`badlabels.models.LSTMClassifier` (same defaults, which train as without them).
 
@@ -111,6 +111,7 @@ class MLPClassifier(NeuralClassifier):
         window=5,
         mixup_alpha=0.0,
         stopping="val_loss",
+        encoding="onehot",
     ):
         self.hidden_sizes = hidden_sizes
         self.dropout = dropout
@@ -131,6 +132,7 @@ class MLPClassifier(NeuralClassifier):
         self.window = window
         self.mixup_alpha = mixup_alpha
         self.stopping = stopping
+        self.encoding = encoding
 
     def _check_params(self) -> None:
         super()._check_params()
@@ -151,7 +153,7 @@ class MLPClassifier(NeuralClassifier):
         sizes = positive_ints(self.hidden_sizes, "hidden_sizes")
         return {
             "type": "MLP",
-            "input": "one-hot (flattened)",
+            "input": f"{self._option('encoding')} (flattened)",
             "layers": [f"Linear({h})+ReLU" for h in sizes] + ["Linear(1)"],
             "hidden_sizes": list(sizes),
             "dropout": dropout_rate(self.dropout),

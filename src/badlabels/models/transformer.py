@@ -104,7 +104,7 @@ class TransformerClassifier(NeuralClassifier):
     lr, batch_size, max_epochs, patience, validation_fraction, loss, loss_params,
     weight_decay, device, random_state, alphabet
         As :class:`badlabels.models.LSTMClassifier` (same defaults).
-    average, ema_decay, swa_start, window, mixup_alpha, stopping
+    average, ema_decay, swa_start, window, mixup_alpha, stopping, encoding
         Averaging over training, mixup and the stopping rule: as
         :class:`badlabels.models.LSTMClassifier` (same defaults, which train as without them).
 
@@ -140,6 +140,7 @@ class TransformerClassifier(NeuralClassifier):
         window=5,
         mixup_alpha=0.0,
         stopping="val_loss",
+        encoding="onehot",
     ):
         self.d_model = d_model
         self.n_layers = n_layers
@@ -163,6 +164,7 @@ class TransformerClassifier(NeuralClassifier):
         self.window = window
         self.mixup_alpha = mixup_alpha
         self.stopping = stopping
+        self.encoding = encoding
 
     def _checked(self) -> dict:
         sizes = {
@@ -187,7 +189,7 @@ class TransformerClassifier(NeuralClassifier):
         """JSON-able description of the network."""
         return {
             "type": "Transformer",
-            "input": "token + learned position embeddings",
+            "input": f"{self._option('encoding')} -> token + learned position embeddings",
             **self._checked(),
             "pooling": "masked mean",
             "output": "logit",

@@ -195,6 +195,7 @@ def fit_stacked(
     progress: Callable[..., object] | None = None,
     rows: Sequence[torch.Tensor] | None = None,
     val_rows: Sequence[torch.Tensor] | None = None,
+    input_map: torch.Tensor | None = None,
 ) -> StackedResult:
     """Train K LSTMs on shared sequences with per-model labels and per-model early stopping.
 
@@ -239,6 +240,9 @@ def fit_stacked(
     val_rows : sequence of K int64 tensors, optional
         Model ``k``'s validation rows in ``val_tokens`` (its loss uses exactly these);
         default: all of them.
+    input_map : torch.Tensor of float32, shape (n_tokens - 1, d), optional
+        The models' residue encoding (``LSTMClassifier(encoding=...)``'s matrix); default
+        one-hot.
 
     Returns
     -------
@@ -269,7 +273,8 @@ def fit_stacked(
     use_autocast = precision == "bf16" and device.type == "cuda"
     t_start = time.perf_counter()
 
-    module = init_stacked(seeds, n_tokens, hidden_sizes, device=device, mm_dtype=mm_dtype)
+    module = init_stacked(seeds, n_tokens, hidden_sizes, device=device, mm_dtype=mm_dtype,
+                          input_map=input_map)  # fmt: skip
     if device.type == "cpu":
         module.workspace = Workspace()
     adam_kw = _adam_kwargs(schedule.lr, schedule.weight_decay, device)
@@ -378,7 +383,8 @@ def fit_stacked(
                     val_y_act = val_y_act[keep_t]
                 active = [active[p] for p in keep]
 
-    final = StackedLSTM(K, n_tokens, hidden_sizes, mm_dtype=mm_dtype, init=False).to(device)
+    final = StackedLSTM(K, n_tokens, hidden_sizes, mm_dtype=mm_dtype, init=False,
+                        input_map=input_map).to(device)  # fmt: skip
     with torch.no_grad():
         for p, kp in zip(final.parameters(), kept, strict=True):
             p.copy_(kp)

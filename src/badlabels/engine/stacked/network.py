@@ -263,6 +263,10 @@ class StackedLSTM(nn.Module):
     init : bool, default True
         Draw weights from ``nn.LSTM``'s ranges (global RNG); False leaves them
         uninitialised (see :func:`init_stacked` for the plain estimator's exact draws).
+    input_map : torch.Tensor of float32, shape (n_tokens - 1, d), optional
+        A fixed residue -> feature map (a descriptor encoding, shared by the K models):
+        layer 1 then takes ``d`` features, as ``EncodedInput(LSTMNet(d + 1, ...), map)``
+        does. ``None``: one-hot input.
 
     Notes
     -----
@@ -271,14 +275,23 @@ class StackedLSTM(nn.Module):
     logits of shape ``(K, B)``.
     """
 
-    def __init__(self, k: int, n_tokens: int, hidden_sizes=(140, 20), mm_dtype=None, init=True):
+    def __init__(
+        self, k: int, n_tokens: int, hidden_sizes=(140, 20), mm_dtype=None, init=True,
+        input_map: torch.Tensor | None = None,
+    ):  # fmt: skip
         super().__init__()
         self.k = int(k)
         self.n_tokens = int(n_tokens)
         self.hidden_sizes = tuple(int(h) for h in hidden_sizes)
         self.mm_dtype = mm_dtype
         self.workspace: Workspace | None = None
-        sizes = [self.n_tokens - 1, *self.hidden_sizes]
+        self.input_map: torch.Tensor | None
+        if input_map is not None:
+            input_map = torch.as_tensor(input_map, dtype=torch.float32)
+            if tuple(input_map.shape[:1]) != (self.n_tokens - 1,) or input_map.dim() != 2:
+                raise ValueError(f"input_map must have shape ({self.n_tokens - 1}, d)")
+        self.register_buffer("input_map", input_map)
+        sizes = [self.n_in, *self.hidden_sizes]
         for layer in range(len(self.hidden_sizes)):
             n_in, h = sizes[layer], sizes[layer + 1]
             bound = 1.0 / math.sqrt(h)
@@ -298,6 +311,11 @@ class StackedLSTM(nn.Module):
             with torch.no_grad():
                 self.head_w.uniform_(-bound, bound)
                 self.head_b.uniform_(-bound, bound)
+
+    @property
+    def n_in(self) -> int:
+        """Features per position at layer 1's input (one-hot: ``n_tokens - 1``)."""
+        return self.n_tokens - 1 if self.input_map is None else int(self.input_map.shape[1])
 
     # --- conversion to and from LSTMNet -------------------------------------------------
     @classmethod
@@ -355,6 +373,7 @@ class StackedLSTM(nn.Module):
         out.hidden_sizes = self.hidden_sizes
         out.mm_dtype = self.mm_dtype
         out.workspace = self.workspace
+        out.register_buffer("input_map", self.input_map)
         for name, p in self.named_parameters():
             out.register_parameter(name, nn.Parameter(p.detach()[idx_t].clone()))
         return out
@@ -374,6 +393,8 @@ class StackedLSTM(nn.Module):
     def _table(self) -> torch.Tensor:
         """Layer 1's input projection as a (K * n_tokens, 4H) table: padding row = bias only."""
         w_ih, _, b_ih, b_hh = self.layer(0)
+        if self.input_map is not None:  # (K, 4H, d) @ (d, A): the one-hot weights it amounts to
+            w_ih = w_ih @ self.input_map.T
         rows = torch.cat([w_ih.new_zeros(self.k, w_ih.shape[1], 1), w_ih], dim=2)
         table = rows.transpose(1, 2) + (b_ih + b_hh).unsqueeze(1)  # (K, n_tokens, 4H)
         return table.reshape(self.k * self.n_tokens, -1)
@@ -462,13 +483,13 @@ class StackedLSTM(nn.Module):
         return torch.baddbmm(self.head_b.unsqueeze(1), out, self.head_w.transpose(1, 2)).squeeze(-1)
 
 
-def _reference_init(seed: int, n_tokens: int, hidden_sizes: Sequence[int]):
-    """The weights ``LSTMNet(n_tokens, hidden_sizes)`` gets after ``torch.manual_seed(seed)``.
+def _reference_init(seed: int, n_in: int, hidden_sizes: Sequence[int]):
+    """The weights ``LSTMNet(n_in + 1, hidden_sizes)`` gets after ``torch.manual_seed(seed)``.
 
     Built from ``nn.LSTM`` / ``nn.Linear`` in ``LSTMNet``'s order (so this module needs
     nothing from ``badlabels.models``); a test checks the two stay the same.
     """
-    sizes = [int(n_tokens) - 1, *[int(h) for h in hidden_sizes]]
+    sizes = [int(n_in), *[int(h) for h in hidden_sizes]]
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(int(seed) % (2**32))
         lstms = [nn.LSTM(sizes[i], sizes[i + 1], batch_first=True) for i in range(len(sizes) - 1)]
@@ -482,16 +503,19 @@ def init_stacked(
     hidden_sizes=(140, 20),
     device: torch.device | str = "cpu",
     mm_dtype=None,
+    input_map: torch.Tensor | None = None,
 ) -> StackedLSTM:
     """A stack whose model ``k`` starts as ``LSTMClassifier(random_state=seeds[k])`` would.
 
     The plain estimator seeds the global RNG with its seed and builds an ``LSTMNet`` on the
-    CPU; the same draws are made here for each seed (the caller's RNG is left alone).
+    CPU; the same draws are made here for each seed (the caller's RNG is left alone). With
+    an ``input_map`` (a descriptor encoding) its network is ``LSTMNet(d + 1, ...)``.
     """
-    out = StackedLSTM(len(seeds), n_tokens, hidden_sizes, mm_dtype=mm_dtype, init=False)
+    out = StackedLSTM(len(seeds), n_tokens, hidden_sizes, mm_dtype=mm_dtype, init=False,
+                      input_map=input_map)  # fmt: skip
     with torch.no_grad():
         for k, seed in enumerate(seeds):
-            lstms, head = _reference_init(seed, n_tokens, hidden_sizes)
+            lstms, head = _reference_init(seed, out.n_in, hidden_sizes)
             out._load_parts(k, lstms, head)
     return out.to(device)
 
