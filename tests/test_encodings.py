@@ -79,8 +79,27 @@ def test_bad_encoding_is_one_clear_error(encoding, needle):
         encoding_matrix(encoding)
 
 
-def test_every_encoding_name_is_listed():
-    assert set(ENCODINGS) == {"onehot", *DESCRIPTOR_SETS}
+def test_every_encoding_is_documented():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "methods.md").read_text()
+    for name in ENCODINGS:
+        assert f"`{name}`" in doc, name
+
+
+def test_robust_pins_its_encoding_into_the_cell_id_and_other_cells_keep_theirs():
+    from badlabels.experiment.grid import GridSpec
+
+    def cells(method_params):
+        grid = GridSpec(models=["lstm"], methods=["bce", "robust"], noise_rates=[0.45],
+                        seeds=[0], method_params=method_params)  # fmt: skip
+        return {c.method: c for c in grid.cells("d", "f")}
+
+    default, onehot = cells({}), cells({"robust": {"encoding": "onehot"}})
+    assert dict(default["robust"].method_params) == {"encoding": "onehot+blosum"}
+    assert default["robust"].cell_id != onehot["robust"].cell_id  # a changed recipe: new cells
+    assert default["bce"].cell_id == onehot["bce"].cell_id
+    assert default["bce"].method_params == ()  # methods without pinned defaults: as before
 
 
 def test_encoded_flat_is_one_hot_times_the_matrix():
