@@ -29,6 +29,10 @@ The recipe is confident learning (Northcutt et al., JAIR 2021) on out-of-fold pr
 Assumptions
 -----------
 - Binary labels, one row per unique sequence (what :func:`badlabels.data.load_data` gives).
+- A Dataset with precomputed features (``Dataset.features``, aligned to its rows) gives the
+  fold models that read features (``mlp``, ``logreg``) each sequence's feature row instead
+  of the sequence (:func:`badlabels.models.base.model_input`); other models read sequences.
+  Those folds always train plain (the stacked engine is for LSTMs).
 - The noise is class-conditional: whether a label was flipped depends on its true class, not
   on the sequence. Confident learning and the corrected metrics are exact only then; for
   instance-dependent noise (measurement error near a threshold) they are approximations.
@@ -267,6 +271,72 @@ def _as_inputs(data, labels) -> tuple[np.ndarray, np.ndarray, str | None]:
     return seqs, y.astype(np.int8), alphabet
 
 
+def _fold_features(data, model: str, method: str, params: dict) -> np.ndarray | None:
+    """The features (n, d) the fold models read, or None for data without features.
+
+    Raises BadInputError (before training) when ``model`` reads sequences only, or ``method``
+    cannot pass features to it.
+    """
+    if not isinstance(data, Dataset) or data.features is None:
+        return None
+    from badlabels.methods.registry import build_estimator
+    from badlabels.models.base import check_features_read, model_input
+
+    check_features_read([model])
+    probe = build_estimator(model, method, model_params=dict(params))
+    return np.asarray(model_input(data, model, probe, method))
+
+
+class _FeatureRows:
+    """A fold model that reads each sequence's precomputed feature row.
+
+    :func:`out_of_fold_proba` hands its fold models sequences; this one looks each up in
+    ``sequences`` (unique, as in a Dataset) and fits or predicts ``estimator`` on the matching
+    rows of ``features``. ``epochs_run_`` / ``best_epoch_`` are the estimator's.
+    """
+
+    def __init__(self, estimator, index, features: np.ndarray):
+        self.estimator = estimator
+        self.index = index
+        self.features = features
+
+    def _rows(self, X) -> np.ndarray:
+        pos = self.index.get_indexer(np.asarray(X, dtype=object))
+        if (pos < 0).any():  # pragma: no cover - the folds only hold the audited sequences
+            raise BadInputError("a fold holds a sequence the audited data do not have")
+        return self.features[pos]
+
+    def fit(self, X, y, eval_set=None, progress=None, sample_weight=None):
+        if eval_set is not None:
+            eval_set = (self._rows(eval_set[0]), eval_set[1])
+        self.estimator.fit(self._rows(X), y, eval_set=eval_set, progress=progress,
+                           sample_weight=sample_weight)  # fmt: skip
+        self.epochs_run_ = int(getattr(self.estimator, "epochs_run_", 1))
+        self.best_epoch_ = int(getattr(self.estimator, "best_epoch_", 1))
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        return self.estimator.predict_proba(self._rows(X))
+
+
+def _feature_folds(seqs, features, model: str, method: str, params: dict, seed: int, engine):
+    """``make_estimator(repeat, fold)`` for :func:`out_of_fold_proba` on features: the model
+    the default factory would build (seed ``seed + repeat + fold``), reading feature rows."""
+    import pandas as pd
+
+    from badlabels.methods.registry import build_estimator
+    from badlabels.methods.stacking import check_engine
+
+    check_engine(engine)  # a bad value still fails, though feature folds always train plain
+    index = pd.Index(np.asarray(seqs, dtype=object))
+
+    def make(r: int, k: int):
+        est = build_estimator(model, method, model_params={"random_state": seed + r + k, **params})
+        return _FeatureRows(est, index, features)
+
+    return make
+
+
 # ------------------------------------------------------------------------- cleanlab
 
 
@@ -361,6 +431,7 @@ def audit_labels(
     pred_probs=None,
     progress: Progress | None = None,
     engine: str = "auto",
+    folds=None,
 ) -> AuditResult:
     """Find probable label errors and estimate the label noise of a dataset.
 
@@ -371,7 +442,9 @@ def audit_labels(
     labels : array-like of {0, 1}, shape (n,), optional
         The given labels; required with plain sequences, overrides ``Dataset.labels``.
     model : str, default "lstm"
-        Sequence model for the out-of-fold probabilities (``"lstm"``, ``"logreg"``).
+        Sequence model for the out-of-fold probabilities (``"lstm"``, ``"logreg"``). ``mlp``
+        and ``logreg`` read a Dataset's precomputed ``features`` when it has them (with a
+        loss-based ``method``; a wrapper method is refused).
     method : str, default "bce"
         Training method (:data:`badlabels.methods.registry.METHODS`).
     model_params : dict, optional
@@ -410,6 +483,10 @@ def audit_labels(
     engine : {"auto", "plain", "stacked"}, default "auto"
         How the fold models train (see :func:`out_of_fold_proba`): ``auto`` trains the
         folds of an LSTM together, as one batched computation.
+    folds : array-like of int, shape (n,), optional
+        Cross-validation folds given with the data (default: a Dataset's ``folds``, from
+        ``--folds-col``, e.g. ProteinGym's ``fold_random_5``): used instead of ``n_folds``
+        random stratified folds, once (``repeats`` is then 1).
 
     Returns
     -------
@@ -449,10 +526,21 @@ def audit_labels(
 
     params = params_for(model, model_params, alphabet)
 
+    features = _fold_features(data, model, method, params) if pred_probs is None else None
+    given = None
+
     if pred_probs is None:
+        fold_models = dict(model=model, method=method, model_params=params, engine=engine)
+        if features is not None:  # mlp / logreg on the data's precomputed features
+            fold_models = dict(engine="plain", make_estimator=_feature_folds(
+                seqs, features, model, method, params, seed, engine))  # fmt: skip
+        given = folds if folds is not None else getattr(data, "folds", None)
+        if given is not None:
+            given = np.asarray(given)
+            n_folds, repeats = int(len(np.unique(given))), 1
         probs, folds = out_of_fold_proba(
-            seqs, y, model=model, method=method, model_params=params, n_folds=n_folds,
-            seed=seed, repeats=repeats, progress=progress, engine=engine,
+            seqs, y, n_folds=n_folds, seed=seed, repeats=repeats, progress=progress,
+            given_folds=given, **fold_models,
         )  # fmt: skip
     else:
         probs = np.asarray(pred_probs, dtype=np.float64)
@@ -500,6 +588,12 @@ def audit_labels(
         "model_params": {k: v for k, v in params.items() if k != "alphabet"},
         "n_folds": int(n_folds),
         "repeats": int(repeats) if pred_probs is None else None,
+        "folds": (
+            "given with the data" + (f" (column {data.extra['folds_col']!r})"
+                                     if getattr(data, "extra", {}).get("folds_col") else "")
+            if pred_probs is None and given is not None
+            else "random, stratified"
+        ),
         "seed": int(seed),
         "filter_by": filter_by,
         "quality_method": quality_method,
@@ -508,6 +602,11 @@ def audit_labels(
         "anchor_quantile": float(anchor_quantile) if noise_estimator == "anchor" else None,
         "out_of_fold": pred_probs is None,
         "engine": (folds[0].get("engine", "plain") if folds else None),
+        "input": (
+            {"kind": "sequences"}
+            if features is None
+            else {"kind": "features", "n_features": int(features.shape[1])}
+        ),
     }
     cl_py = np.asarray(cl_py, dtype=np.float64)
     cl_nm = np.asarray(cl_nm, dtype=np.float64)
@@ -566,6 +665,37 @@ class InputRows:
     table: object = None
 
 
+def _row_sequences(dataset: Dataset, table, seq_col: str | None, file: str) -> np.ndarray:
+    """Each input row's sequence as the loader made it (read, or built from mutation strings,
+    then projected onto the modelled positions); None where the loader skipped the row."""
+    from badlabels.data.io import is_hgvs
+    from badlabels.data.mutations import build_from_hgvs, build_sequences
+    from badlabels.data.positions import project
+    from badlabels.data.validate import as_text
+
+    extra = dataset.extra or {}
+    mutant_col, target = extra.get("mutant_col"), extra.get("target_seq")
+    if mutant_col is not None and target is not None and mutant_col in table.columns:
+        values, offset = table[mutant_col], int(extra.get("offset") or 0)
+        seqs = np.full(len(table), None, dtype=object)
+        if is_hgvs(mutant_col, values):
+            built, kept, _ = build_from_hgvs(values, target, offset=offset, column=mutant_col)
+            seqs[kept] = built
+        else:
+            seqs[:] = build_sequences(values, target, offset=offset, column=mutant_col)
+    else:
+        # the column the loader really read (built-in GB1 reads "variant" whatever --seq-col says)
+        col = extra.get("seq_col") or seq_col or "sequence"
+        if col not in table.columns:
+            raise BadInputError(f"no column {col!r}", file=file)
+        seqs = as_text(table[col]).str.upper().to_numpy(dtype=object)
+    if extra.get("positions") is not None:
+        full = int(extra["full_length"])
+        ok = np.array([s is not None and len(s) == full for s in seqs])
+        seqs[ok] = project(seqs[ok], extra["positions"], full)
+    return seqs
+
+
 def input_rows(dataset: Dataset, path=None, *, seq_col: str | None = None, fmt=None) -> InputRows:
     """Map every row of the input file to the dataset's (deduplicated) sequences.
 
@@ -583,19 +713,14 @@ def input_rows(dataset: Dataset, path=None, *, seq_col: str | None = None, fmt=N
     import pandas as pd
 
     from badlabels.data.io import read_table
-    from badlabels.data.validate import as_text
 
     n = len(dataset)
     if path is None:
         idx = np.arange(n, dtype=np.int64)
         return InputRows(rows=idx + 1, index=idx, first=np.ones(n, dtype=bool))
     table = read_table(path, fmt=fmt)
-    # the column the loader really read (built-in GB1 reads "variant" whatever --seq-col says)
-    col = (dataset.extra or {}).get("seq_col") or seq_col or "sequence"
-    if col not in table.columns:
-        raise BadInputError(f"no column {col!r}", file=str(path))
-    seqs = as_text(table[col]).str.upper().to_numpy(dtype=object)
-    index = pd.Index(dataset.sequences).get_indexer(seqs).astype(np.int64)
+    seqs = _row_sequences(dataset, table, seq_col, str(path))
+    index = pd.Index(dataset.sequences).get_indexer(pd.Index(seqs)).astype(np.int64)
     first = np.zeros(len(index), dtype=bool)
     kept = np.flatnonzero(index >= 0)
     _, first_pos = np.unique(index[kept], return_index=True)

@@ -15,7 +15,18 @@ needs to refuse input the model cannot read:
   metrics (on the noisy validation split) and the badlabels version;
 - for a wrapper method (``forward``, ``coteaching``, ``cleanlab_filter``, a list of method
   parameters): ``wrappers``, what was wrapped around the saved model, which is the one the
-  wrapper predicts with (co-teaching's first network).
+  wrapper predicts with (co-teaching's first network);
+- ``positions``: for data modelled only at the positions that vary (``--positions``, e.g. a
+  full-length protein scanned at a few sites): the 0-based positions, the full length and the
+  most common residue at each position; ``predict`` cuts new full-length sequences the same
+  way and refuses one of another length;
+- ``input``: ``{"kind": "sequences"}``, or ``{"kind": "features", "n_features": d}`` for an
+  ``mlp`` / ``logreg`` trained on the dataset's precomputed features (``--features``; the rule
+  is :func:`badlabels.models.base.model_input`). Such a model predicts from the features of
+  the new rows (``predict --features FILE``, read by
+  :func:`badlabels.data.features.read_features`: a ``.npy`` aligned to the new file's data
+  rows or a table keyed by sequence), never from the sequences; the alphabet and length
+  rules are then not applied.
 
 ``predict_file`` streams a table in chunks (CSV/TSV/text, optionally gzipped, and Parquet;
 FASTA is read whole), checks every sequence against those rules and writes the input rows with
@@ -89,7 +100,8 @@ def train_final(
     Parameters
     ----------
     dataset : Dataset
-        Sequences with their (possibly noisy) labels.
+        Sequences with their (possibly noisy) labels; with ``features`` (n, d), an ``mlp`` or
+        ``logreg`` trains on those instead (a loss-based ``method`` only).
     model, method : str
         Passed to :func:`badlabels.methods.registry.build_estimator`.
     model_params : dict, optional
@@ -134,16 +146,21 @@ def train_final(
         raise BadInputError("the training split holds only one class; use more data")
     params = params_for(model, {"random_state": seed, **(model_params or {})}, dataset.alphabet)
     est = build_estimator(model, method, model_params=params, method_params=method_params)
+    from badlabels.models.base import check_features_read, model_input
+
+    if dataset.features is not None:
+        check_features_read([model])
+    X = model_input(dataset, model, est, method)  # mlp / logreg: the features, if any
     t0 = time.perf_counter()
     est.fit(
-        dataset.sequences[train_idx],
+        X[train_idx],
         y[train_idx],
-        eval_set=(dataset.sequences[val_idx], y[val_idx]),
+        eval_set=(X[val_idx], y[val_idx]),
         progress=progress,
     )
     seconds = time.perf_counter() - t0
     est, wrappers = _saveable(est, method)
-    prob_val = est.predict_proba(dataset.sequences[val_idx])[:, 1]
+    prob_val = est.predict_proba(X[val_idx])[:, 1]
     val_metrics = binary_metrics(y[val_idx], prob_val)
 
     alphabet = getattr(est, "alphabet_", dataset.alphabet)
@@ -183,7 +200,18 @@ def train_final(
             "seconds": float(seconds),
         },
         "badlabels_version": badlabels.__version__,
+        "input": (
+            {"kind": "sequences"}
+            if X is dataset.sequences
+            else {"kind": "features", "n_features": int(X.shape[1])}
+        ),
     }
+    if extra.get("positions") is not None:  # the model reads only these columns of its input
+        metadata["positions"] = {
+            "positions": [int(p) for p in extra["positions"]],
+            "full_length": int(extra["full_length"]),
+            "template": extra.get("template"),
+        }
     if wrappers:  # what the method wrapped around the saved model (see unwrap_model)
         metadata["wrappers"] = wrappers
     return est, metadata
@@ -315,6 +343,65 @@ class PredictSummary:
     seconds: float
 
 
+def _new_features(model, model_dir, features, input_path: Path, unit: str, seq_col: str, chunks):
+    """The feature rows (N, d) of every input row for a model trained on features, else None.
+
+    ``chunks()`` yields ``(chunk, sequences)`` of the input (a first pass: its sequences are
+    what a keyed features file is matched on). One-line BadInputError when features are
+    missing for such a model, given to a sequence model, of another width, or lacking some
+    sequences.
+    """
+    from badlabels.models.base import FEATURES, SEQUENCES
+
+    kind = getattr(model, "input_kind_", SEQUENCES)
+    if kind != FEATURES:
+        if features is not None:
+            raise BadInputError(
+                f"the model in {model_dir} was trained on sequences and reads no features; "
+                "drop --features"
+            )
+        return None
+    d = int(model.n_features_in_)
+    if features is None:
+        raise BadInputError(
+            f"the model in {model_dir} was trained on precomputed features ({d} per row); give "
+            "the new rows' features with --features FILE (a .npy aligned to the input's data "
+            "rows, or a table keyed by sequence)"
+        )
+    from badlabels.data.features import read_features
+    from badlabels.data.validate import Where
+
+    parts = [seqs.to_numpy(dtype=object) for _, seqs in chunks()]
+    seqs = np.concatenate(parts) if parts else np.zeros(0, dtype=object)
+    if len(seqs) == 0:
+        raise BadInputError("no data rows", file=str(input_path))
+    rows_x = read_features(
+        features, seqs, n_input_rows=len(seqs), where=Where(str(input_path), unit),
+        seq_col=seq_col,
+    )  # fmt: skip
+    if rows_x.shape[1] != d:
+        raise BadInputError(
+            f"has {rows_x.shape[1]} features per row; the model was trained on {d}",
+            file=str(features),
+        )
+    return rows_x
+
+
+def _projected(seqs, rows, cut: dict, file: str, unit: str):
+    """``seqs`` (a pandas Series of full-length sequences) cut to the model's positions."""
+    import pandas as pd
+
+    from badlabels.data.positions import project
+    from badlabels.data.validate import Where
+
+    full = int(cut["full_length"])
+    out = project(
+        seqs.to_numpy(dtype=object), cut["positions"], full, where=Where(file, unit),
+        what="sequence to predict", rows=rows,
+    )  # fmt: skip
+    return pd.Series(out, index=seqs.index, dtype=object)
+
+
 def _open_out(path: Path):
     if path.name.lower().endswith(".gz"):
         return gzip.open(path, "wt", encoding="utf-8", newline="")
@@ -332,6 +419,7 @@ def predict_file(
     fmt: str | None = None,
     device: str | None = None,
     progress: Progress | None = None,
+    features=None,
 ) -> PredictSummary:
     """Predict every sequence of a table with a saved model, streaming in chunks.
 
@@ -357,6 +445,11 @@ def predict_file(
         Run the model on this device (``"cpu"``, ``"cuda"``).
     progress : callable, optional
         ``progress("chunk", rows=, total_rows=)`` after each chunk.
+    features : str or Path, optional
+        The precomputed features of the input's rows, for a model trained on features (and
+        only for one): a ``.npy`` array of shape (rows, d) aligned to the input's data rows,
+        or a table keyed by sequence (:func:`badlabels.data.features.read_features`). The
+        input is then read twice (its sequences first, to fetch their features).
 
     Returns
     -------
@@ -365,8 +458,10 @@ def predict_file(
     Raises
     ------
     BadInputError
-        Unreadable model or input, a missing column, or a sequence the model cannot read
-        (named with its row). A partly written output is removed.
+        Unreadable model or input, a missing column, a sequence the model cannot read (named
+        with its row), features missing for a model trained on them (or given to one that
+        was not), features of the wrong width or missing for some sequences. A partly written
+        output is removed.
     """
     from badlabels.data.io import read_table_chunks, table_format
     from badlabels.models.persist import load_model
@@ -391,32 +486,44 @@ def predict_file(
     if out.parent and not out.parent.exists():
         out.parent.mkdir(parents=True, exist_ok=True)
     unit = "record" if fmt == "fasta" else "row"
+    cut = meta.get("positions")
 
     from badlabels.data.validate import as_text
 
+    def chunks():
+        for chunk in read_table_chunks(input_path, fmt, chunksize):
+            if seq_col not in chunk.columns:
+                cols = ", ".join(repr(c) for c in chunk.columns) or "(none)"
+                raise BadInputError(
+                    f"no column {seq_col!r} (columns: {cols}); choose one with --seq-col",
+                    file=str(input_path),
+                    row=1 if unit == "row" else None,
+                )
+            seqs = as_text(chunk[seq_col]).str.upper()
+            if cut is not None:
+                seqs = _projected(seqs, chunk.index.to_numpy(), cut, str(input_path), unit)
+            yield chunk, seqs
+
+    rows_x = _new_features(model, model_dir, features, input_path, unit, seq_col, chunks)
     n_rows = n_chunks = 0
     ok = False
     try:
         with _open_out(out) as fh:
-            for chunk in read_table_chunks(input_path, fmt, chunksize):
-                if seq_col not in chunk.columns:
-                    cols = ", ".join(repr(c) for c in chunk.columns) or "(none)"
-                    raise BadInputError(
-                        f"no column {seq_col!r} (columns: {cols}); choose one with --seq-col",
-                        file=str(input_path),
-                        row=1 if unit == "row" else None,
-                    )
+            for chunk, seqs in chunks():
                 if prob_col in chunk.columns:
                     raise BadInputError(
                         f"the input already has a column {prob_col!r}; name the output column "
                         "differently with --prob-col",
                         file=str(input_path),
                     )
-                seqs = as_text(chunk[seq_col]).str.upper()
-                check_model_input(
-                    seqs, chunk.index.to_numpy(), alphabet, rules, file=str(input_path), unit=unit
-                )
-                values = seqs.to_numpy(dtype=object)
+                if rows_x is None:
+                    check_model_input(
+                        seqs, chunk.index.to_numpy(), alphabet, rules, file=str(input_path),
+                        unit=unit,
+                    )  # fmt: skip
+                    values = seqs.to_numpy(dtype=object)
+                else:  # a model of precomputed features reads this chunk's feature rows
+                    values = rows_x[n_rows : n_rows + len(seqs)]
                 prob = model.predict_proba(values)[:, 1] if len(values) else np.zeros(0)
                 outc = chunk.reset_index(drop=True)
                 outc[prob_col] = prob

@@ -16,15 +16,27 @@ from badlabels.cli._options import (
     AllowStopOpt,
     DataOpt,
     DatasetOpt,
+    DmsIdOpt,
+    FeaturesOpt,
+    FoldsColOpt,
+    FormatOpt,
     LabelColOpt,
+    MutantColOpt,
     NSeqOpt,
+    OffsetOpt,
     OnConflictOpt,
+    PositionsOpt,
     PositiveOpt,
     QuantileOpt,
+    ReferenceOpt,
     SeqColOpt,
+    SplitColOpt,
+    TargetSeqOpt,
     ThresholdOpt,
+    ValidColOpt,
     WildTypeOpt,
     load_data_from_options,
+    print_data_facts,
 )
 from badlabels.errors import BadInputError
 
@@ -108,6 +120,17 @@ def audit(
     allow_stop: AllowStopOpt = False,
     on_conflict: OnConflictOpt = "error",
     n_sequences: NSeqOpt = None,
+    data_format: FormatOpt = None,
+    reference: ReferenceOpt = None,
+    dms_id: DmsIdOpt = None,
+    mutant_col: MutantColOpt = None,
+    target_seq: TargetSeqOpt = None,
+    offset: OffsetOpt = None,
+    split_col: SplitColOpt = None,
+    valid_col: ValidColOpt = None,
+    positions: PositionsOpt = "auto",
+    features: FeaturesOpt = None,
+    folds_col: FoldsColOpt = None,
     truth_col: Annotated[str | None, typer.Option("--truth-col", help="Column marking labels known to be wrong (1/0, yes/no), e.g. is_flipped from `badlabels corrupt`: adds detection precision, recall and AUROC.", rich_help_panel="Data")] = None,
     model: Annotated[str, typer.Option("--model", help="Model for the out-of-fold probabilities (lstm, logreg, ...).", rich_help_panel="Training")] = "lstm",
     method: Annotated[str, typer.Option("--method", help="Training method.", rich_help_panel="Training")] = "bce",
@@ -139,16 +162,25 @@ def audit(
     _set_threads(threads)
     ds = load_data_from_options(
         data, dataset, seq_col, label_col, positive, threshold, quantile, allow_stop,
-        on_conflict, n_sequences,
+        on_conflict, n_sequences, fmt=data_format, reference=reference,
+        dms_id=dms_id, mutant_col=mutant_col, target_seq=target_seq, offset=offset,
+        split_col=split_col, valid_col=valid_col, positions=positions, features=features,
+        folds_col=folds_col,
     )  # fmt: skip
     if truth_col is not None and data is None:
         raise BadInputError("--truth-col needs a data file (--data)")
     mapping = input_rows(ds, data, seq_col=seq_col)
     truth = read_truth(mapping, truth_col, file=str(data)) if truth_col else None
+    if ds.folds is not None:
+        folds, repeats = len(set(ds.folds.tolist())), 1
+        how = f"{folds} folds from column {folds_col!r}"
+    else:
+        how = f"{folds}-fold" + (f", {repeats} repeats" if repeats > 1 else "")
     console.print(
         f"[bold]{ds.name}[/]: {len(ds):,} sequences, {ds.positive_fraction:.1%} positive; "
-        f"{folds}-fold {model}" + (f", {repeats} repeats" if repeats > 1 else "") + f" -> {out}"
+        f"{how} {model} -> {out}"
     )
+    print_data_facts(ds)
     with FoldProgress(enabled=not quiet) as bar:
         result = audit_labels(
             ds,
@@ -208,6 +240,16 @@ def corrupt(
     on_conflict: OnConflictOpt = "error",
     n_sequences: NSeqOpt = None,
     wild_type: WildTypeOpt = None,
+    data_format: FormatOpt = None,
+    reference: ReferenceOpt = None,
+    dms_id: DmsIdOpt = None,
+    mutant_col: MutantColOpt = None,
+    target_seq: TargetSeqOpt = None,
+    offset: OffsetOpt = None,
+    split_col: SplitColOpt = None,
+    valid_col: ValidColOpt = None,
+    positions: PositionsOpt = "auto",
+    features: FeaturesOpt = None,
     noise_type: Annotated[str, typer.Option("--noise-type", help="symmetric, class_conditional, measurement or read_depth.", rich_help_panel="Noise")] = "symmetric",
     rate: Annotated[float, typer.Option("--rate", help="Flip rate (symmetric, class_conditional: positive-to-negative), noise scale (measurement) or fraction of reads kept (read_depth).", rich_help_panel="Noise")] = 0.2,
     cc_ratio: Annotated[float, typer.Option("--cc-ratio", help="class_conditional: negative-to-positive rate = ratio x the rate.", rich_help_panel="Noise")] = 0.5,
@@ -224,7 +266,10 @@ def corrupt(
 
     ds = load_data_from_options(
         data, dataset, seq_col, label_col, positive, threshold, quantile, allow_stop,
-        on_conflict, n_sequences, seed=seed, wild_type=wild_type,
+        on_conflict, n_sequences, seed=seed, wild_type=wild_type, fmt=data_format,
+        reference=reference, dms_id=dms_id, mutant_col=mutant_col, target_seq=target_seq,
+        offset=offset, split_col=split_col, valid_col=valid_col, positions=positions,
+        features=features,
     )  # fmt: skip
     if out.exists() and out.is_dir():
         raise BadInputError("is a folder; give a file name for --out", file=str(out))

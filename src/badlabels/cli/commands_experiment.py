@@ -16,17 +16,28 @@ from badlabels.cli._options import (
     AllowStopOpt,
     DataOpt,
     DatasetOpt,
+    DmsIdOpt,
+    FeaturesOpt,
+    FormatOpt,
     LabelColOpt,
+    MutantColOpt,
     NSeqOpt,
+    OffsetOpt,
     OnConflictOpt,
+    PositionsOpt,
     PositiveOpt,
     QuantileOpt,
+    ReferenceOpt,
     SeqColOpt,
+    SplitColOpt,
+    TargetSeqOpt,
     ThresholdOpt,
+    ValidColOpt,
     WildTypeOpt,
     load_data_from_options,
     parse_list,
     parse_rates,
+    print_data_facts,
 )
 from badlabels.cli._progress import RunProgress
 
@@ -65,6 +76,16 @@ def experiment(
     on_conflict: OnConflictOpt = "error",
     n_sequences: NSeqOpt = None,
     wild_type: WildTypeOpt = None,
+    data_format: FormatOpt = None,
+    reference: ReferenceOpt = None,
+    dms_id: DmsIdOpt = None,
+    mutant_col: MutantColOpt = None,
+    target_seq: TargetSeqOpt = None,
+    offset: OffsetOpt = None,
+    split_col: SplitColOpt = None,
+    valid_col: ValidColOpt = None,
+    positions: PositionsOpt = "auto",
+    features: FeaturesOpt = None,
     noise_type: Annotated[str, typer.Option("--noise-type", help="symmetric, class_conditional, measurement or read_depth.", rich_help_panel="Noise")] = "symmetric",
     noise_rates: Annotated[str, typer.Option("--noise-rates", help="Comma-separated levels, or START:STOP:STEP. For measurement: noise sd in score sds; for read_depth: fraction of reads kept.", rich_help_panel="Noise")] = "0,0.1,0.2,0.3,0.4,0.45,0.5",
     cc_ratio: Annotated[float, typer.Option("--cc-ratio", help="class_conditional: negative-to-positive rate = ratio x the level.", rich_help_panel="Noise")] = 0.5,
@@ -102,7 +123,9 @@ def experiment(
     _set_threads(threads)
     ds = load_data_from_options(
         data, dataset, seq_col, label_col, positive, threshold, quantile, allow_stop,
-        on_conflict, n_sequences, wild_type=wild_type,
+        on_conflict, n_sequences, wild_type=wild_type, fmt=data_format, reference=reference,
+        dms_id=dms_id, mutant_col=mutant_col, target_seq=target_seq, offset=offset,
+        split_col=split_col, valid_col=valid_col, positions=positions, features=features,
     )
     grid = GridSpec(
         models=parse_list(models, str, "--models"),
@@ -122,6 +145,7 @@ def experiment(
     console.print(
         f"[bold]{ds.name}[/]: {len(ds):,} sequences, {ds.positive_fraction:.1%} positive -> {out}"
     )
+    print_data_facts(ds)
     with RunProgress(enabled=not quiet) as bar:
         result = run_experiment(
             ds, grid, out, device=device, force=force, progress=bar,

@@ -14,14 +14,25 @@ from badlabels.cli._options import (
     AllowStopOpt,
     DataOpt,
     DatasetOpt,
+    DmsIdOpt,
+    FeaturesOpt,
+    FormatOpt,
     LabelColOpt,
+    MutantColOpt,
     NSeqOpt,
+    OffsetOpt,
     OnConflictOpt,
+    PositionsOpt,
     PositiveOpt,
     QuantileOpt,
+    ReferenceOpt,
     SeqColOpt,
+    SplitColOpt,
+    TargetSeqOpt,
     ThresholdOpt,
+    ValidColOpt,
     load_data_from_options,
+    print_data_facts,
 )
 
 
@@ -85,6 +96,16 @@ def train(
     allow_stop: AllowStopOpt = False,
     on_conflict: OnConflictOpt = "error",
     n_sequences: NSeqOpt = None,
+    data_format: FormatOpt = None,
+    reference: ReferenceOpt = None,
+    dms_id: DmsIdOpt = None,
+    mutant_col: MutantColOpt = None,
+    target_seq: TargetSeqOpt = None,
+    offset: OffsetOpt = None,
+    split_col: SplitColOpt = None,
+    valid_col: ValidColOpt = None,
+    positions: PositionsOpt = "auto",
+    features: FeaturesOpt = None,
     model: Annotated[str, typer.Option("--model", help="Model: lstm, logreg, ...", rich_help_panel="Training")] = "lstm",
     method: Annotated[str, typer.Option("--method", help="Training method (default robust: an ensemble of 5 networks reading one-hot + BLOSUM indices, docs/high-noise.md; bce: one one-hot network).", rich_help_panel="Training")] = "robust",
     epochs: Annotated[int, typer.Option("--epochs", help="Maximum epochs (early stopping on the noisy validation loss).", rich_help_panel="Training")] = 40,
@@ -123,12 +144,15 @@ def train(
         raise BadInputError("exists and is not a folder", file=str(out))
     ds = load_data_from_options(
         data, dataset, seq_col, label_col, positive, threshold, quantile, allow_stop,
-        on_conflict, n_sequences,
+        on_conflict, n_sequences, fmt=data_format, reference=reference, dms_id=dms_id,
+        mutant_col=mutant_col, target_seq=target_seq, offset=offset, split_col=split_col,
+        valid_col=valid_col, positions=positions, features=features,
     )  # fmt: skip
     console.print(
         f"[bold]{ds.name}[/]: {len(ds):,} sequences, {ds.positive_fraction:.1%} positive; "
         f"training {model}/{method} -> {out}"
     )
+    print_data_facts(ds)
     params = {
         "max_epochs": epochs, "patience": patience, "batch_size": batch_size, "lr": lr,
         "device": device, **extra_model,
@@ -157,12 +181,15 @@ def predict(
     prob_col: Annotated[str, typer.Option("--prob-col", help="Name of the probability column.")] = "prob_positive",
     chunksize: Annotated[int, typer.Option("--chunksize", help="Rows read and predicted at a time.")] = 100_000,
     device: Annotated[str | None, typer.Option("--device", help="cpu or cuda (default: as saved, auto).")] = None,
+    features: Annotated[Path | None, typer.Option("--features", metavar="FILE", help="Precomputed features of the input's rows, for a model trained with --features: a .npy aligned to the input's data rows, or a table keyed by sequence.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line.")] = False,
 ) -> None:
     """Score new sequences with a saved model: P(label = 1) for every input row.
 
     Sequences are checked against the model's alphabet and length rules first: a sequence
     it cannot read stops the run with its row named. Large files are streamed in chunks.
+    A model trained on precomputed features (train --features) needs the new rows' features
+    (--features FILE) and reads those instead of the sequences.
     """
     from badlabels.finalmodel import predict_file
 
@@ -177,7 +204,7 @@ def predict(
 
         summary = predict_file(
             model_dir, input_file, out, seq_col=seq_col, prob_col=prob_col,
-            chunksize=chunksize, device=device, progress=on_chunk,
+            chunksize=chunksize, device=device, progress=on_chunk, features=features,
         )  # fmt: skip
     console.print(
         f"[green]wrote[/] {summary.out}: {summary.n_rows:,} rows with {summary.prob_col} "

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from badlabels.data.dataset import Dataset
 from badlabels.data.io import load_file
+from badlabels.data.layouts import LAYOUTS
 from badlabels.data.validate import check_options
 from badlabels.errors import BadInputError
 
@@ -37,6 +38,35 @@ class LoadOptions:
     seed: int = 0
     fmt: str | None = None
     wild_type: str | None = None
+    layout: str | None = None
+    reference: object = None
+    dms_id: str | None = None
+    mutant_col: str | None = None
+    target_seq: str | None = None
+    offset: int | None = None
+    split_col: str | None = None
+    valid_col: str | None = None
+    folds_col: str | None = None
+    positions: str | None = "auto"
+    features: object = None
+
+    def file_options(self) -> list[str]:
+        """The options given that only a user's own file can take (as CLI option names)."""
+        given = []
+        for key in FILE_ONLY_OPTIONS:
+            value = getattr(self, key)
+            if value is not None and not (key == "positions" and str(value).lower() == "auto"):
+                given.append("--format" if key == "layout" else "--" + key.replace("_", "-"))
+        if self.fmt is not None and str(self.fmt).strip().lower() in LAYOUTS:
+            given.append("--format " + str(self.fmt))
+        return given
+
+
+FILE_ONLY_OPTIONS = (
+    "layout", "reference", "dms_id", "mutant_col", "target_seq", "offset", "split_col",
+    "valid_col", "folds_col", "positions", "features",
+)  # fmt: skip
+"""Options of :func:`load_data` for a user's own file; a built-in dataset rejects them."""
 
 
 Loader = Callable[[Path | None, LoadOptions], Dataset]
@@ -137,6 +167,17 @@ def load_data(
     seed: int = 0,
     fmt: str | None = None,
     wild_type: str | None = None,
+    layout: str | None = None,
+    reference=None,
+    dms_id: str | None = None,
+    mutant_col: str | None = None,
+    target_seq: str | None = None,
+    offset: int | None = None,
+    split_col: str | None = None,
+    valid_col: str | None = None,
+    folds_col: str | None = None,
+    positions: str | None = "auto",
+    features=None,
 ) -> Dataset:
     """Load a labelled sequence file, or a built-in dataset, as a validated ``Dataset``.
 
@@ -152,7 +193,9 @@ def load_data(
     seq_col, label_col : str
         Columns holding the sequences and the labels (FASTA: ``sequence`` and a header key).
     positive : str, optional
-        For labels given as two strings, the one that means 1.
+        For labels given as two strings, the one that means 1. ProteinGym files: ``"1"``
+        or ``"0"``, the ``DMS_score_bin`` value that means 1 (``"0"`` for clinical files,
+        whose bin 1 means pathogenic, to make benign the positive class).
     threshold : float, optional
         Binarise a numeric score column: label = score > threshold.
     quantile : float, optional
@@ -161,18 +204,63 @@ def load_data(
         Accept ``*`` in sequences.
     on_conflict : {"error", "drop", "majority"}, default "error"
         What to do with a sequence that occurs with different labels (identical duplicates
-        are always merged: first row kept, scores averaged).
+        are always merged: first row kept, scores averaged). ProteinGym files with a
+        ``DMS_score`` average duplicates instead, as ProteinGym does (mean score, bin of
+        the mean), and never conflict.
     n_sequences : int, optional
         Number of sequences for ``dataset="peptide12"`` (default 250,000).
     seed : int, default 0
         Seed for ``dataset="peptide12"``.
     fmt : str, optional
-        Force the file format (see :func:`~badlabels.data.io.read_table`).
+        Force the file format (see :func:`~badlabels.data.io.read_table`); a layout name
+        (``"proteingym"``, ``"flip"``, ``"mavedb"``) is taken as ``layout``.
     wild_type : str, optional
         For count data: the wild-type sequence (one of the file's sequences) that the score
         is enrichment relative to; read-depth noise normalises by it
         (:func:`badlabels.noise.resolve_count_normalisation`). Kept as ``extra["wild_type"]``,
         ``extra["wt_index"]`` and ``extra["wt_counts"]``. Default: found from the score.
+    layout : {"proteingym", "flip", "mavedb"}, optional
+        The file's layout (:mod:`badlabels.data.layouts`). Default: recognised from the
+        columns when ``seq_col``/``label_col`` are left at their defaults; else a plain file.
+        ``extra["layout"]`` records it.
+    reference : str or Path, optional
+        ProteinGym's reference file (``DMS_substitutions.csv``): the labels are recomputed
+        from ``DMS_score`` with the assay's cutoff (``DMS_score >= cutoff``, ProteinGym's
+        rule), ``extra["bin_disagreements"]`` counts the rows whose shipped bin differs, and
+        its ``target_seq`` serves ``mutant_col``.
+    dms_id : str, optional
+        The assay in ``reference`` (default: the data file's name without extension). An
+        unknown id is an error listing near ones.
+    mutant_col : str, optional
+        Build the sequences from mutation strings in this column instead of reading a
+        sequence column: ProteinGym ``A1P:D2N`` strings, or MaveDB ``hgvs_pro`` (a column of
+        that name, or strings starting ``p.``; synonymous and non-substitution rows are left
+        out, counted in ``extra["n_synonymous"]`` and ``extra["n_skipped_variants"]``).
+    target_seq : str, optional
+        The target (wild-type) sequence the mutations apply to: the sequence itself or a
+        FASTA file. Needed for ``mutant_col`` and MaveDB files (unless ``reference`` gives it).
+    offset : int, optional
+        Numbering shift of the mutation strings: position ``p`` is target residue
+        ``p - offset`` (1-based). Default 0.
+    split_col : str, optional
+        A given split: values train / test / val (valid, validation), case-insensitive; fills
+        ``Dataset.split`` and ``extra["split_source"]``. FLIP files use ``set``.
+    valid_col : str, optional
+        A validation flag (True/False, 1/0): a true value on a train row makes it a
+        validation row (FLIP's ``validation``).
+    folds_col : str, optional
+        Given cross-validation folds (integers, e.g. ProteinGym's ``fold_random_5``), renumbered
+        0..k-1 into ``Dataset.folds``.
+    positions : {"auto", "all", "variable"}, default "auto"
+        ``"variable"``: keep only the positions where sequences differ (they must have one
+        length); ``"auto"``: do so when all sequences have one length and at most half the
+        positions vary (a mutational scan); ``"all"``: keep whole sequences. A projection is
+        recorded as ``extra["positions"]`` (0-based), ``extra["full_length"]`` and
+        ``extra["template"]`` (the most common residue at each position).
+    features : str or Path, optional
+        Precomputed features (:func:`badlabels.data.features.read_features`): a ``.npy``
+        array with one row per data row of the file, or a table keyed by sequence. Fills
+        ``Dataset.features`` (float32, shape (n, d)).
 
     Returns
     -------
@@ -180,7 +268,10 @@ def load_data(
         Unique upper-cased sequences with int8 labels. Binarised scores keep ``scores`` and
         ``threshold``; files with ``count_input`` and ``count_selected`` keep ``counts``.
         ``extra`` holds JSON-friendly facts: format, columns, label kind, ``quantile``,
-        ``positive``, row and duplicate counts.
+        ``positive``, row and duplicate counts; for the new inputs also ``layout``,
+        ``binarization``, ``bin_disagreements``, ``split_source``, ``n_folds``,
+        ``positions``/``full_length``/``template``, ``features``/``n_features``. A given split
+        fills ``split``, given folds ``folds``, features ``features``.
 
     Raises
     ------
@@ -192,21 +283,39 @@ def load_data(
     options = LoadOptions(
         seq_col=seq_col, label_col=label_col, positive=positive, threshold=threshold,
         quantile=quantile, allow_stop=allow_stop, on_conflict=on_conflict,
-        n_sequences=n_sequences, seed=seed, fmt=fmt, wild_type=wild_type,
+        n_sequences=n_sequences, seed=seed, fmt=fmt, wild_type=wild_type, layout=layout,
+        reference=reference, dms_id=dms_id, mutant_col=mutant_col, target_seq=target_seq,
+        offset=offset, split_col=split_col, valid_col=valid_col, folds_col=folds_col,
+        positions=positions, features=features,
     )  # fmt: skip
     names = ", ".join(BUILTIN_DATASETS)
     if dataset is not None:
         entry = BUILTIN_DATASETS.get(str(dataset).lower())
         if entry is None:
             raise BadInputError(f"unknown dataset {dataset!r}; built-in datasets: {names}")
+        given = options.file_options()
+        if given:
+            raise BadInputError(
+                f"{given[0]} is for your own data file; the built-in dataset {entry.name!r} "
+                "cannot take it"
+            )
         return entry.load(None if path is None else Path(path), options)
     if path is None:
         raise BadInputError(f"no input: give a data file, or a built-in dataset ({names})")
     return load_file(
         path, seq_col=seq_col, label_col=label_col, positive=positive, threshold=threshold,
         quantile=quantile, allow_stop=allow_stop, on_conflict=on_conflict, fmt=fmt,
-        wild_type=wild_type,
+        wild_type=wild_type, layout=layout, reference=reference, dms_id=dms_id,
+        mutant_col=mutant_col, target_seq=target_seq, offset=offset, split_col=split_col,
+        valid_col=valid_col, folds_col=folds_col, positions=positions, features=features,
     )  # fmt: skip
 
 
-__all__ = ["BUILTIN_DATASETS", "BuiltinDataset", "LoadOptions", "load_data", "register_dataset"]
+__all__ = [
+    "BUILTIN_DATASETS",
+    "FILE_ONLY_OPTIONS",
+    "BuiltinDataset",
+    "LoadOptions",
+    "load_data",
+    "register_dataset",
+]

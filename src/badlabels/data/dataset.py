@@ -33,6 +33,13 @@ class Dataset:
         The noise-free fitness, known only for synthetic data (ceiling AUROC).
     source : str, optional
         Path of the file read, for messages and the report.
+    split : ndarray of str, shape (n,), optional
+        A split given with the data (``--split-col``/``--valid-col``): each row's part,
+        ``"train"``, ``"val"`` or ``"test"``. None: the split is drawn at random.
+    folds : ndarray of int64, shape (n,), optional
+        Cross-validation folds given with the data (``audit --folds-col``), 0-based.
+    features : ndarray of float32, shape (n, d), optional
+        Precomputed features aligned to the rows (``--features``), for ``mlp`` and ``logreg``.
     extra : dict
         Anything else a loader wants to keep (e.g. the quantile used).
     """
@@ -46,6 +53,9 @@ class Dataset:
     counts: dict[str, np.ndarray] | None = None
     latent: np.ndarray | None = None
     source: str | None = None
+    split: np.ndarray | None = None
+    folds: np.ndarray | None = None
+    features: np.ndarray | None = None
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -62,13 +72,19 @@ class Dataset:
         return float(self.labels.mean()) if len(self) else float("nan")
 
     def fingerprint(self) -> str:
-        """A stable 16-hex-digit hash of sequences and labels (and scores if any)."""
+        """A stable 16-hex-digit hash of sequences and labels (and scores, a given split and
+        features where there are any)."""
         h = hashlib.sha256()
         h.update(self.name.encode())
         h.update("\n".join(self.sequences.tolist()).encode())
         h.update(self.labels.tobytes())
         if self.scores is not None:
             h.update(np.asarray(self.scores, dtype=np.float64).tobytes())
+        # Given splits and features change what a cell trains on; absent, the hash is as before.
+        if self.split is not None:
+            h.update(("split:" + "\n".join(map(str, self.split.tolist()))).encode())
+        if self.features is not None:
+            h.update(b"features:" + np.ascontiguousarray(self.features, dtype=np.float32).tobytes())
         return h.hexdigest()[:16]
 
     def subset(self, idx) -> Dataset:
@@ -84,5 +100,8 @@ class Dataset:
             counts=None if self.counts is None else {k: v[idx] for k, v in self.counts.items()},
             latent=None if self.latent is None else self.latent[idx],
             source=self.source,
+            split=None if self.split is None else self.split[idx],
+            folds=None if self.folds is None else self.folds[idx],
+            features=None if self.features is None else self.features[idx],
             extra=dict(self.extra),
         )

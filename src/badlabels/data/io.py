@@ -19,6 +19,17 @@ Assumptions
   (header = row 1, first data row = row 2). FASTA records are numbered from 1.
 - When both ``count_input`` and ``count_selected`` columns exist they are kept as
   ``Dataset.counts`` (non-negative integers), so read-depth noise works on any count file.
+- Files of a public layout (ProteinGym, FLIP, MaveDB) are recognised by their columns when
+  ``seq_col``/``label_col`` are left at their defaults and the file lacks a ``sequence`` +
+  ``label`` pair; :mod:`badlabels.data.layouts` says how each is read (ProteinGym
+  duplicates are averaged, not a label conflict).
+- Sequences may be built from mutation strings and a target sequence
+  (:mod:`badlabels.data.mutations`); a given split, folds and precomputed features
+  (:mod:`badlabels.data.features`, keyed by the full-length sequences) are read with the
+  rows; the kept row of a duplicated sequence brings its split and fold.
+- Last, equal-length sequences may be cut down to their varying positions
+  (:mod:`badlabels.data.positions`, ``positions="auto"``); what was kept is recorded in
+  ``extra["positions"]``, ``extra["full_length"]`` and ``extra["template"]``.
 
 Public readers: :func:`read_table` (a whole table, text cells), :func:`read_table_chunks`
 (the same rows in chunks, for files too big to hold), :func:`table_format` (check a file and
@@ -41,7 +52,25 @@ import pandas as pd
 
 from badlabels.data.dataset import Dataset
 from badlabels.data.encoding import AMINO_ACIDS
+from badlabels.data.features import read_features
+from badlabels.data.layouts import (
+    MAVEDB_HGVS,
+    PG_SCORE,
+    LabelPlan,
+    detect_layout,
+    merge_score_duplicates,
+    parse_folds,
+    parse_split,
+    plan_columns,
+    proteingym_labels,
+    read_reference,
+    resolve_format,
+    score_or_binary_labels,
+)
+from badlabels.data.mutations import build_from_hgvs, build_sequences, read_target
+from badlabels.data.positions import POSITION_MODES, choose_positions, project, template
 from badlabels.data.validate import (
+    MISSING_TOKENS,
     Where,
     _to_float,
     as_text,
@@ -432,6 +461,17 @@ def load_file(
     name: str | None = None,
     require_counts: bool = False,
     wild_type: str | None = None,
+    layout: str | None = None,
+    reference=None,
+    dms_id: str | None = None,
+    mutant_col: str | None = None,
+    target_seq: str | None = None,
+    offset: int | None = None,
+    split_col: str | None = None,
+    valid_col: str | None = None,
+    folds_col: str | None = None,
+    positions: str | None = "auto",
+    features=None,
 ) -> Dataset:
     """Read a labelled sequence file into a validated :class:`Dataset`.
 
@@ -440,35 +480,152 @@ def load_file(
     ``count_input`` and ``count_selected`` columns). Built-in datasets that are files (GB1)
     read through here.
 
+    Steps: read the table; recognise its layout (:mod:`badlabels.data.layouts`); take the
+    sequences from a column or build them from mutation strings
+    (:mod:`badlabels.data.mutations`); parse labels, the given split and folds; merge
+    duplicates; read ``features``; project onto the varying positions
+    (:mod:`badlabels.data.positions`).
+
     Raises
     ------
     BadInputError
         As :func:`badlabels.data.load_data`.
     """
+    file = None if path is None else str(path)
     check_options(
         positive=positive,
         threshold=threshold,
         quantile=quantile,
         on_conflict=on_conflict,
-        file=None if path is None else str(path),
+        file=file,
     )
+    fmt, layout = resolve_format(fmt, layout, file=file)
+    mode = "auto" if positions is None else str(positions).strip().lower()
+    if mode not in POSITION_MODES:
+        raise BadInputError(
+            f"positions must be one of {', '.join(POSITION_MODES)} (got {positions!r})", file=file
+        )
+    offset = _check_offset(offset, file)
+    if dms_id is not None and reference is None:
+        raise BadInputError(
+            "--dms-id picks an assay of ProteinGym's reference file; give that file with "
+            "--reference too",
+            file=file,
+        )
     df, fmt, where = _read(path, fmt)
-    _require_column(df, seq_col, where, "--seq-col")
-    _require_column(df, label_col, where, "--label-col")
     if len(df) == 0:
         raise where.error("no data rows")
-    rows = df.index.to_numpy()
+    n_data_rows = int(len(df))
+    detected = layout is None
+    if layout is None:
+        layout = detect_layout(df.columns, seq_col=seq_col, label_col=label_col)
+    if layout == "mavedb" and mutant_col is None:
+        mutant_col = MAVEDB_HGVS
+    plan = plan_columns(
+        layout, df.columns, where, seq_col=seq_col, label_col=label_col,
+        mutant_col=mutant_col, split_col=split_col, valid_col=valid_col,
+    )  # fmt: skip
+    if plan.seq_col is not None:
+        _require_column(df, plan.seq_col, where, "--seq-col")
+    if layout is None:
+        _require_column(df, plan.label_col, where, "--label-col")
+    if folds_col is not None:
+        _require_column(df, folds_col, where, "--folds-col")
+    ref = None
+    if reference is not None:
+        ref = read_reference(reference, dms_id, data_path=path)
 
-    sequences = check_sequences(df[seq_col], rows, where, column=seq_col, allow_stop=allow_stop)
-    parsed = parse_labels(
-        df[label_col],
-        rows,
-        where,
-        column=label_col,
-        positive=positive,
-        threshold=threshold,
-        quantile=quantile,
-    )
+    extra: dict = {}
+    if layout is not None:
+        extra["layout"] = layout
+        extra["layout_detected"] = bool(detected)
+    rows = df.index.to_numpy()
+    pos = np.arange(n_data_rows, dtype=np.int64)  # position among the file's data rows
+
+    # -- sequences: a column, or mutation strings applied to a target
+    if plan.mutant_col is not None:
+        target = _target(target_seq, ref, plan.mutant_col, layout, where)
+        values = df[plan.mutant_col]
+        extra.update(
+            mutant_col=plan.mutant_col, target_length=len(target), offset=offset,
+            target_seq=target,
+        )  # fmt: skip
+        if is_hgvs(plan.mutant_col, values):
+            sequences, kept, counted = build_from_hgvs(
+                values, target, offset=offset, rows=rows, where=where, column=plan.mutant_col
+            )
+            extra["n_synonymous"] = int(counted["synonymous"])
+            extra["n_skipped_variants"] = int(counted["skipped"])
+            if not kept.all():
+                df, rows, pos = df[kept], rows[kept], pos[kept]
+            if len(df) == 0:
+                raise where.error(
+                    f"no rows left: every variant in column {plan.mutant_col!r} is synonymous "
+                    "or not a substitution"
+                )
+        else:
+            sequences = build_sequences(
+                values, target, offset=offset, rows=rows, where=where, column=plan.mutant_col
+            )
+        extra["sequence_source"] = (
+            f"mutations in column {plan.mutant_col!r} applied to the target sequence"
+        )
+    else:
+        if target_seq is not None or offset:
+            opt = "--target-seq" if target_seq is not None else "--offset"
+            raise where.error(
+                f"{opt} is for building sequences from mutation strings; name their column "
+                "with --mutant-col"
+            )
+        sequences = check_sequences(
+            df[plan.seq_col], rows, where, column=plan.seq_col, allow_stop=allow_stop
+        )
+    if layout == "mavedb":
+        missing = as_text(df[plan.label_col]).str.lower().isin(MISSING_TOKENS).to_numpy(bool)
+        extra["n_rows_missing_score"] = int(missing.sum())
+        if missing.any():
+            keep = ~missing
+            df, rows, pos, sequences = df[keep], rows[keep], pos[keep], sequences[keep]
+            if len(df) == 0:
+                raise where.error(
+                    f"no rows left: every score in column {plan.label_col!r} is missing"
+                )
+
+    # -- labels (and scores)
+    if layout == "proteingym":
+        lab = proteingym_labels(
+            df, rows, where, plan, positive=positive, threshold=threshold, quantile=quantile,
+            reference=ref,
+        )  # fmt: skip
+        label_col_used = lab.extra.get("label_col", plan.label_col)
+    elif layout in ("flip", "mavedb"):
+        lab = score_or_binary_labels(
+            df[plan.label_col], rows, where, column=plan.label_col, positive=positive,
+            threshold=threshold, quantile=quantile,
+        )  # fmt: skip
+        label_col_used = plan.label_col
+    else:
+        p = parse_labels(
+            df[plan.label_col], rows, where, column=plan.label_col, positive=positive,
+            threshold=threshold, quantile=quantile,
+        )  # fmt: skip
+        lab = LabelPlan(p.labels, p.scores, p.cutoff, p.kind, p.cutoff, None, p.positive)
+        label_col_used = plan.label_col
+    if ref is not None:
+        extra.update(reference=str(reference), dms_id=ref.dms_id, cutoff=ref.cutoff,
+                     binarization_method=ref.method)  # fmt: skip
+
+    # -- given split, folds, read counts
+    split = None
+    if plan.split_col is not None or plan.valid_col is not None:
+        split = parse_split(
+            None if plan.split_col is None else df[plan.split_col],
+            None if plan.valid_col is None else df[plan.valid_col],
+            rows, where, split_col=plan.split_col, valid_col=plan.valid_col, n=len(df),
+        )  # fmt: skip
+    folds = fold_values = None
+    if folds_col is not None:
+        folds, fold_values = parse_folds(df[folds_col], rows, where, column=folds_col)
     counts, why_no_counts = _counts(df, where)
     if require_counts and counts is None:
         raise where.error(f"read counts are needed but {why_no_counts}")
@@ -478,49 +635,142 @@ def load_file(
             stacklevel=3,
         )
 
-    res = resolve_duplicates(
-        sequences, parsed.labels, rows, where, scores=parsed.scores, on_conflict=on_conflict
-    )
+    # -- duplicates
+    if layout == "proteingym" and lab.scores is not None:
+        index, labels, scores, n_merged = merge_score_duplicates(
+            sequences, lab.scores, lab.labels, lab.rebin
+        )
+        n_conflicting = n_dropped = 0
+        if n_merged:
+            extra["duplicates"] = f"averaged: mean {PG_SCORE}, bin of the mean (as ProteinGym)"
+    else:
+        res = resolve_duplicates(
+            sequences, lab.labels, rows, where, scores=lab.scores, on_conflict=on_conflict
+        )
+        index, labels, scores = res.index, res.labels, res.scores
+        n_merged, n_conflicting, n_dropped = res.n_merged, res.n_conflicting, res.n_dropped
     check_two_classes(
-        res.labels,
+        labels,
         where,
-        column=label_col,
-        cutoff=parsed.cutoff,
-        kind=parsed.kind,
+        column=label_col_used,
+        cutoff=lab.cutoff,
+        kind="quantile" if lab.kind == "quantile" else "threshold",
         quantile=quantile,
     )
 
-    extra: dict = {
+    extra = {
         "format": fmt,
-        "seq_col": seq_col,
-        "label_col": label_col,
-        "label_kind": parsed.kind,
-        "n_rows": int(len(df)),
-        "n_duplicates_merged": res.n_merged,
-        "n_conflicting_sequences": res.n_conflicting,
-        "n_rows_dropped": res.n_dropped,
+        "seq_col": plan.seq_col,
+        "label_col": label_col_used,
+        "label_kind": lab.kind,
+        "n_rows": n_data_rows,
+        "n_duplicates_merged": n_merged,
+        "n_conflicting_sequences": n_conflicting,
+        "n_rows_dropped": n_dropped,
         "on_conflict": on_conflict,
+        **extra,
+        **lab.extra,
     }
-    if parsed.positive is not None:
-        extra["positive"] = parsed.positive
+    if "label_col" in lab.extra:
+        extra["label_col"] = lab.extra["label_col"]
+    if lab.positive is not None:
+        extra["positive"] = lab.positive
     if quantile is not None:
         extra["quantile"] = float(quantile)
     if counts is None and why_no_counts and not why_no_counts.startswith("no count_input"):
         extra["counts_skipped"] = why_no_counts
-    kept_counts = None if counts is None else {k: v[res.index] for k, v in counts.items()}
+    full = sequences[index]
+    kept_counts = None if counts is None else {k: v[index] for k, v in counts.items()}
     if wild_type is not None:
-        extra.update(_wild_type_extra(wild_type, sequences[res.index], kept_counts, where))
+        extra.update(_wild_type_extra(wild_type, full, kept_counts, where))
+    if split is not None:
+        split = split[index]
+        src = f"column {plan.split_col!r}" if plan.split_col else "all rows train"
+        if plan.valid_col:
+            src += f" (+ {plan.valid_col!r})"
+        extra.update(split_col=plan.split_col, valid_col=plan.valid_col, split_source=src,
+                     split_counts={p: int((split == p).sum()) for p in ("train", "val", "test")})  # fmt: skip
+    if folds is not None:
+        folds = folds[index]
+        extra.update(folds_col=folds_col, n_folds=len(fold_values), fold_values=fold_values)
+
+    # -- features (keyed by the full-length sequences), then positions
+    feats = None
+    if features is not None:
+        feats = read_features(
+            features, full, input_rows=pos[index], n_input_rows=n_data_rows, where=where,
+            seq_col=plan.seq_col,
+        )  # fmt: skip
+        extra.update(features=str(features), n_features=int(feats.shape[1]))
+    out_sequences = full
+    try:
+        chosen = choose_positions(full, mode)
+    except BadInputError as exc:
+        raise where.error(f"--positions {mode}: {exc.problem}") from None
+    if chosen is not None:
+        out_sequences = project(full, chosen, len(full[0]), where=where)
+        extra.update(
+            positions_mode=mode,
+            positions=[int(i) for i in chosen],
+            full_length=len(full[0]),
+            template=template(full),
+        )
+        if "wild_type" in extra and len(extra["wild_type"]) == len(full[0]):
+            extra["wild_type_full"] = extra["wild_type"]
+            extra["wild_type"] = str(project([extra["wild_type"]], chosen, len(full[0]))[0])
 
     return Dataset(
-        sequences=sequences[res.index],
-        labels=res.labels,
+        sequences=out_sequences,
+        labels=labels,
         name=name or Path(path).name,
         alphabet=AMINO_ACIDS + ("*" if allow_stop else ""),
-        scores=res.scores,
-        threshold=parsed.cutoff,
+        scores=scores,
+        threshold=lab.threshold,
         counts=kept_counts,
         source=str(path),
+        split=split,
+        folds=folds,
+        features=feats,
         extra=extra,
+    )
+
+
+def _check_offset(offset, file) -> int:
+    if offset is None:
+        return 0
+    try:
+        value = int(offset)
+    except (TypeError, ValueError):
+        raise BadInputError(f"offset must be an integer, got {offset!r}", file=file) from None
+    if value != offset and not isinstance(offset, str):
+        raise BadInputError(f"offset must be an integer, got {offset!r}", file=file)
+    return value
+
+
+def is_hgvs(column: str, values) -> bool:
+    """MaveDB ``hgvs_pro`` strings rather than ProteinGym ``A1P:D2N`` ones."""
+    if column == MAVEDB_HGVS:
+        return True
+    text = as_text(values)
+    filled = text[~text.str.lower().isin(MISSING_TOKENS)]
+    return bool(len(filled)) and str(filled.iat[0]).startswith("p.")
+
+
+def _target(target_seq, ref, column: str, layout, where: Where) -> str:
+    """The target sequence mutations apply to: ``--target-seq``, else the reference's."""
+    if target_seq is not None:
+        return read_target(target_seq)
+    if ref is not None and ref.target_seq:
+        return ref.target_seq
+    if layout == "mavedb":
+        raise where.error(
+            f"a MaveDB score set names variants ({column!r}), not sequences: give the target "
+            "(wild-type) protein sequence with --target-seq SEQUENCE or a FASTA file"
+        )
+    raise where.error(
+        f"building sequences from the mutation strings in column {column!r} needs the target "
+        "(wild-type) sequence: give --target-seq SEQUENCE or a FASTA file (or ProteinGym's "
+        "--reference with --dms-id)"
     )
 
 

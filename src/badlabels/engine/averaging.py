@@ -37,7 +37,7 @@ from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from badlabels.engine.stopping import copy_state
-from badlabels.engine.trainer import DeviceData, FinalWeights, TrainStep
+from badlabels.engine.trainer import DeviceData, FinalWeights, TrainStep, trims_padding
 
 AVERAGING = ("none", "ema", "swa", "window")
 """Values of a neural model's ``average`` parameter."""
@@ -153,6 +153,12 @@ class SnapshotMean(nn.Module):
         if not members:
             raise ValueError("SnapshotMean needs at least one member")
         self.members = nn.ModuleList(members)
+
+    @property
+    def trim_padding(self) -> bool:
+        """Batches may be cut to their longest sequence when every member's may
+        (:func:`badlabels.engine.trainer.trims_padding`)."""
+        return all(trims_padding(m) for m in self.members)
 
     def forward(self, tokens: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         """Logit of the members' mean probability, shape (B,), of tokens (B, L)."""

@@ -15,8 +15,17 @@ epoch's record (progress events are one). A :class:`FinalWeights` object (weight
 prediction averaging, :mod:`badlabels.engine.averaging`) replaces picking an epoch: the
 whole ``max_epochs`` schedule runs and the network ends with the weights it supplies.
 
+Sequences of different lengths: a batch (training or evaluation) is cut to its own longest
+sequence when the network says it may be (:func:`trims_padding`; LSTM, BiLSTM, CNN and, in
+evaluation, the Transformer do), so short sequences do not pay for the dataset's longest. The
+batches hold the same rows in the same order as without the cut, so results are the same up
+to floating-point rounding. Evaluation runs in chunks of at most ``token_budget`` tokens
+(rows x width, :func:`eval_chunk_rows`) so that long sequences fit in memory; short ones
+(up to 16 residues on the CPU) keep :data:`EVAL_BATCH_SIZE` rows per chunk.
+
 Assumptions: the module and the data are on one device; a step's networks are trained
-only through the step (the loop never touches their optimisers).
+only through the step (the loop never touches their optimisers); tokens are right-padded
+(padding only after a sequence's last residue), so the cut drops padding only.
 """
 
 from __future__ import annotations
@@ -36,7 +45,12 @@ from badlabels.engine.stopping import STOPPING_RULES, EarlyStopping, LabelWave, 
 from badlabels.errors import BadInputError
 
 EVAL_BATCH_SIZE = 8192
-"""Rows per forward pass when evaluating (validation loss, predictions)."""
+"""Most rows per forward pass when evaluating (validation loss, predictions)."""
+
+EVAL_TOKEN_BUDGET = {"cpu": 2**17, "cuda": 2**20}
+"""Most tokens (rows x padded width) per evaluation forward pass, per device type: about
+0.5 GB (CPU) and 4 GB (GPU) of activations for the default LSTM (140, 20). 2**17 keeps
+:data:`EVAL_BATCH_SIZE` rows for sequences of up to 16 residues."""
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -80,6 +94,81 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     return dev
 
 
+def trims_padding(module: nn.Module) -> bool:
+    """Whether ``module`` may be given batches cut to their longest sequence.
+
+    A network says so with a ``trim_padding`` attribute (or property) that is true: its
+    logits must not depend on trailing padding beyond rounding (packing, masks, causal
+    recurrences) and it must take any width up to the one it was built for. Without the
+    attribute a module always gets the full padded width, as before (e.g. a fixed-length
+    network). A wrapper holding its network as ``net`` and passing the tokens through
+    (``badlabels.models.base.EncodedInput``) is taken to behave like that network.
+
+    Parameters
+    ----------
+    module : nn.Module
+
+    Returns
+    -------
+    bool
+    """
+    flag = getattr(module, "trim_padding", None)
+    if flag is None:
+        inner = getattr(module, "net", None)
+        return isinstance(inner, nn.Module) and trims_padding(inner)
+    return bool(flag)
+
+
+def batch_width(lengths: torch.Tensor | None, width: int, multiple: int = 1) -> int:
+    """The width a batch is cut to: its longest sequence, rounded up to ``multiple``.
+
+    Parameters
+    ----------
+    lengths : torch.Tensor of int64, shape (B,) or (K, B), or None
+        The batch's real lengths (None: all ``width`` long).
+    width : int
+        The padded width the batch has now (never exceeded).
+    multiple : int
+        Round up to a multiple of this (fewer distinct shapes, e.g. for buffer reuse).
+
+    Returns
+    -------
+    int
+        ``width`` when ``lengths`` is None or empty.
+    """
+    if lengths is None or lengths.numel() == 0:
+        return int(width)
+    longest = int(lengths.max())  # one device sync per batch (packing makes one, too)
+    longest = -(-longest // multiple) * multiple
+    return int(min(max(longest, 1), width))
+
+
+def eval_chunk_rows(
+    width: int, batch_size: int = EVAL_BATCH_SIZE, token_budget: int | None = None,
+    device: torch.device | str = "cpu",
+) -> int:  # fmt: skip
+    """Rows per evaluation forward pass for sequences padded to ``width``.
+
+    Parameters
+    ----------
+    width : int
+        Padded width of the data (the chunks' widest possible batch).
+    batch_size : int
+        Most rows per pass.
+    token_budget : int, optional
+        Most ``rows * width`` per pass; default :data:`EVAL_TOKEN_BUDGET` of the device.
+    device : torch.device or str
+
+    Returns
+    -------
+    int
+        ``min(batch_size, token_budget // width)``, at least 1.
+    """
+    if token_budget is None:
+        token_budget = EVAL_TOKEN_BUDGET.get(torch.device(device).type, EVAL_TOKEN_BUDGET["cpu"])
+    return int(max(1, min(int(batch_size), int(token_budget) // max(int(width), 1))))
+
+
 @dataclass
 class DeviceData:
     """Encoded sequences (and labels) held on one device.
@@ -87,7 +176,9 @@ class DeviceData:
     Attributes
     ----------
     tokens : torch.Tensor of int64, shape (n, L)
-        Token ids, 0 = padding (see ``badlabels.data.encoding.encode``).
+        Token ids, 0 = padding (see ``badlabels.data.encoding.encode``). A mini-batch
+        given to a network that allows it (:func:`trims_padding`) is cut to its longest
+        sequence, so its ``L`` may be smaller than the data's.
     lengths : torch.Tensor of int64, shape (n,), or None
         Real lengths; ``None`` when every sequence fills all ``L`` positions (the
         fast path: modules then skip packing).
@@ -154,9 +245,15 @@ def to_device_data(
 
 
 def predict_logits(
-    module: nn.Module, data: DeviceData, batch_size: int = EVAL_BATCH_SIZE
-) -> torch.Tensor:
-    """Logits of ``module`` over ``data`` in batches, in eval mode, without autograd.
+    module: nn.Module, data: DeviceData, batch_size: int = EVAL_BATCH_SIZE,
+    token_budget: int | None = None,
+) -> torch.Tensor:  # fmt: skip
+    """Logits of ``module`` over ``data`` in chunks, in eval mode, without autograd.
+
+    Chunks are consecutive rows, at most ``batch_size`` of them and at most
+    ``token_budget`` tokens at the data's padded width (:func:`eval_chunk_rows`; float
+    ``tokens``, rows of precomputed features, count one position per row); each is cut to
+    its longest sequence when the module allows it (:func:`trims_padding`).
 
     Parameters
     ----------
@@ -164,6 +261,9 @@ def predict_logits(
         Called as ``module(tokens, lengths)`` and returning logits of shape ``(batch,)``.
     data : DeviceData
     batch_size : int
+        Most rows per forward pass.
+    token_budget : int, optional
+        Most rows x width per forward pass; default :data:`EVAL_TOKEN_BUDGET`.
 
     Returns
     -------
@@ -174,12 +274,22 @@ def predict_logits(
     module.eval()
     out = []
     try:
+        trim = data.lengths is not None and trims_padding(module)
+        full = int(data.tokens.shape[1])
+        # float "tokens" are rows of precomputed features: one position each
+        positions = 1 if data.tokens.is_floating_point() else full
+        rows = eval_chunk_rows(positions, batch_size, token_budget, data.tokens.device)
         with torch.inference_mode():
             n = len(data)
-            for start in range(0, n, batch_size):
-                stop = min(start + batch_size, n)
+            for start in range(0, n, rows):
+                stop = min(start + rows, n)
+                tokens = data.tokens[start:stop]
                 lengths = None if data.lengths is None else data.lengths[start:stop]
-                out.append(module(data.tokens[start:stop], lengths).reshape(-1).float())
+                if trim:
+                    width = batch_width(lengths, full)
+                    if width < full:
+                        tokens = tokens[:, :width].contiguous()
+                out.append(module(tokens, lengths).reshape(-1).float())
     finally:
         module.train(was_training)
     if not out:
@@ -458,7 +568,10 @@ class Trainer:
     seed : int
         Seeds the permutation generator.
     eval_batch_size : int
-        Rows per forward pass when computing the validation loss.
+        Most rows per forward pass when computing the validation loss.
+    eval_token_budget : int or None
+        Most rows x width per evaluation forward pass (None: :data:`EVAL_TOKEN_BUDGET`
+        of the device), so that long sequences are evaluated in smaller chunks.
     stopping : {"val_loss", "label_wave"}
         What ``patience`` watches and which epoch's weights are kept: the validation
         loss, or the prediction changes of the training rows
@@ -477,6 +590,7 @@ class Trainer:
     seed: int = 0
     eval_batch_size: int = EVAL_BATCH_SIZE
     stopping: str = "val_loss"
+    eval_token_budget: int | None = None
 
     @classmethod
     def from_schedule(
@@ -581,18 +695,22 @@ class Trainer:
             extra = step.begin_epoch(epoch)
             for m in step.modules():
                 m.train()
+            # asked in train mode: a network may cut its batches in evaluation only
+            trim = train.lengths is not None and all(trims_padding(m) for m in step.modules())
             perm = torch.randperm(n, generator=generator, device=device)
             total = torch.zeros((), device=device)
             for start in range(0, n, bs):
                 idx = perm[start : start + bs]
-                total += step(_rows(train, idx)).detach() * idx.shape[0]
+                total += step(_rows(train, idx, trim)).detach() * idx.shape[0]
             train_loss = float(total.item()) / max(n, 1)
 
             val_loss = None
             if val is not None:
-                val_loss = _mean_loss(module, val, loss_fn, self.eval_batch_size)
+                val_loss = self._val_loss(module, val, loss_fn)
             if wave:
-                predicted = predict_logits(module, train, self.eval_batch_size) > 0
+                predicted = (
+                    predict_logits(module, train, self.eval_batch_size, self.eval_token_budget) > 0
+                )
                 keep = stopper.observe(epoch, predicted)
                 extra = {"prediction_changes": stopper.changes, **extra}
             record = {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss,
@@ -618,7 +736,7 @@ class Trainer:
             result.module = None if final is module else final
             result.best_epoch = result.epochs_run
             if val is not None:
-                result.best_val_loss = _mean_loss(final, val, loss_fn, self.eval_batch_size)
+                result.best_val_loss = self._val_loss(final, val, loss_fn)
         else:
             stopper.restore(module)
             result.best_epoch = stopper.final_epoch
@@ -628,19 +746,31 @@ class Trainer:
         result.seconds = time.perf_counter() - t_start
         return result
 
+    def _val_loss(self, module: nn.Module, val: DeviceData, loss_fn: Callable) -> float:
+        """The (unweighted) mean loss of ``module`` on ``val``, in budgeted chunks."""
+        return _mean_loss(module, val, loss_fn, self.eval_batch_size, self.eval_token_budget)
 
-def _mean_loss(module: nn.Module, data: DeviceData, loss_fn: Callable, batch_size: int) -> float:
+
+def _mean_loss(
+    module: nn.Module, data: DeviceData, loss_fn: Callable, batch_size: int,
+    token_budget: int | None = None,
+) -> float:  # fmt: skip
     """The (unweighted) mean loss of ``module`` on ``data`` (with ``y``)."""
-    logits = predict_logits(module, data, batch_size)
+    logits = predict_logits(module, data, batch_size, token_budget)
     with torch.inference_mode():
         return float(loss_fn(logits, data.y).item())
 
 
-def _rows(data: DeviceData, idx: torch.Tensor) -> DeviceData:
-    """Rows ``idx`` of ``data`` (a mini-batch)."""
+def _rows(data: DeviceData, idx: torch.Tensor, trim: bool = False) -> DeviceData:
+    """Rows ``idx`` of ``data`` (a mini-batch); ``trim``: cut to its longest sequence."""
+    lengths = None if data.lengths is None else data.lengths[idx]
+    width = data.tokens.shape[1]
+    if trim:
+        width = batch_width(lengths, width)
+    tokens = data.tokens[idx] if width == data.tokens.shape[1] else data.tokens[idx, :width]
     return DeviceData(
-        tokens=data.tokens[idx],
-        lengths=None if data.lengths is None else data.lengths[idx],
+        tokens=tokens,
+        lengths=lengths,
         y=None if data.y is None else data.y[idx],
         weight=None if data.weight is None else data.weight[idx],
         index=idx,
@@ -651,15 +781,19 @@ __all__ = [
     "AdamStep",
     "DeviceData",
     "EVAL_BATCH_SIZE",
+    "EVAL_TOKEN_BUDGET",
     "EpochCallback",
     "FinalWeights",
     "MixupStep",
     "TrainResult",
     "TrainStep",
     "Trainer",
+    "batch_width",
+    "eval_chunk_rows",
     "predict_logits",
     "progress_callback",
     "same_length_permutation",
     "resolve_device",
     "to_device_data",
+    "trims_padding",
 ]

@@ -20,9 +20,22 @@ from sklearn.metrics import (
 
 from badlabels.errors import BadInputError
 
-__all__ = ["METRICS", "as_prob", "auroc", "binary_metrics", "predict_labels", "weighted_auroc"]
+__all__ = [
+    "METRICS",
+    "SCORE_METRICS",
+    "as_prob",
+    "auroc",
+    "binary_metrics",
+    "ndcg",
+    "predict_labels",
+    "score_metrics",
+    "top_recall",
+    "weighted_auroc",
+]
 
 METRICS: tuple[str, ...] = ("auroc", "auprc", "accuracy", "f1", "mcc")
+SCORE_METRICS: tuple[str, ...] = ("spearman", "ndcg", "top10_recall")
+"""Metrics against a continuous score (ProteinGym's: Spearman, NDCG and top-10 % recall)."""
 
 
 def as_prob(prob, n: int | None = None) -> np.ndarray:
@@ -117,3 +130,100 @@ def weighted_auroc(y_true, prob, weights) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         out = np.where(den > 0, num / den, np.nan)
     return out[0] if single else out
+
+
+def _finite_pair(score, pred) -> tuple[np.ndarray, np.ndarray]:
+    s = np.asarray(score, dtype=np.float64).reshape(-1)
+    p = np.asarray(pred, dtype=np.float64).reshape(-1)
+    if s.shape != p.shape:
+        raise BadInputError(f"scores and predictions differ in length: {len(s)} and {len(p)}")
+    keep = np.isfinite(s) & np.isfinite(p)
+    return s[keep], p[keep]
+
+
+def ndcg(score, pred, top: float = 10.0) -> float:
+    """Normalised discounted cumulative gain of the top ``top`` % as ProteinGym computes it.
+
+    Gains are the true scores min-max scaled to [0, 1]; the ``k = floor(n * top / 100)``
+    rows ranked highest by ``pred`` are discounted by ``log2(rank + 1)`` and the sum is
+    divided by that of the ``k`` truly best rows (ProteinGym's ``calc_ndcg``).
+
+    Parameters
+    ----------
+    score : array-like of float, shape (n,)
+        The measured score (higher = fitter).
+    pred : array-like of float, shape (n,)
+        The model's score or probability.
+    top : float, default 10
+        The percentage of rows that count.
+
+    Returns
+    -------
+    float
+        In [0, 1]; NaN when fewer than 2 finite rows, or all scores are equal.
+    """
+    s, p = _finite_pair(score, pred)
+    k = int(np.floor(len(s) * top / 100.0))
+    if len(s) < 2 or k < 1 or s.max() == s.min():
+        return float("nan")
+    gains = (s - s.min()) / (s.max() - s.min())
+    discounts = 1.0 / np.log2(np.arange(1, k + 1) + 1.0)
+    # Stable sorts: ties keep row order, as numpy's double argsort does in ProteinGym.
+    by_pred = np.argsort(-p, kind="stable")[:k]
+    ideal = np.sort(gains)[::-1][:k]
+    idcg = float(ideal @ discounts)
+    return float(gains[by_pred] @ discounts / idcg) if idcg > 0 else float("nan")
+
+
+def top_recall(score, pred, top: float = 10.0) -> float:
+    """Share of the truly top ``top`` % of rows that the model also ranks in its top ``top`` %.
+
+    "Top" means above the ``100 - top`` percentile of the scores (and of the predictions),
+    as ProteinGym's ``calc_toprecall``.
+
+    Parameters
+    ----------
+    score, pred : array-like of float, shape (n,)
+    top : float, default 10
+
+    Returns
+    -------
+    float
+        In [0, 1]; NaN when no row is above the score's percentile.
+    """
+    s, p = _finite_pair(score, pred)
+    if len(s) == 0:
+        return float("nan")
+    true_top = s > np.percentile(s, 100.0 - top)
+    model_top = p > np.percentile(p, 100.0 - top)
+    n = int(true_top.sum())
+    return float((true_top & model_top).sum() / n) if n else float("nan")
+
+
+def score_metrics(score, pred) -> dict[str, float]:
+    """Spearman correlation, NDCG and top-10 % recall of ``pred`` against a continuous score.
+
+    Parameters
+    ----------
+    score : array-like of float, shape (n,)
+        The measured (clean) score, e.g. ProteinGym's ``DMS_score``.
+    pred : array-like of float, shape (n,) or (n, 2)
+        P(fit) (a ``predict_proba`` output's column 1 is taken) or any model score.
+
+    Returns
+    -------
+    dict
+        ``spearman``, ``ndcg``, ``top10_recall``; NaN where undefined (constant input).
+    """
+    pred = np.asarray(pred, dtype=np.float64)
+    if pred.ndim == 2:
+        pred = pred[:, 1]
+    s, p = _finite_pair(score, pred)
+    nan = float("nan")
+    if len(s) < 2 or np.ptp(s) == 0 or np.ptp(p) == 0:
+        rho = nan
+    else:
+        from scipy.stats import spearmanr
+
+        rho = float(spearmanr(s, p).statistic)
+    return {"spearman": rho, "ndcg": ndcg(s, p), "top10_recall": top_recall(s, p)}

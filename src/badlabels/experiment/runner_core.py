@@ -5,6 +5,12 @@ test labels stay clean; a noisy copy of them is made only to show what a noisy t
 have reported) -> an estimator from :func:`badlabels.methods.registry.build_estimator` ->
 metrics on the clean test labels. Finished cells go to the :class:`ResultStore` at once, so an
 interrupted run loses at most the cells in flight.
+
+Data with precomputed features (``Dataset.features``, aligned to the rows and kept aligned by
+the split) feed them to the models that read features (``mlp``, ``logreg``) for train,
+validation and test alike; every other model reads the sequences
+(:func:`badlabels.models.base.model_input`, the one rule). Only LSTM cells are ever stacked,
+so the stacked engine reads sequences only.
 """
 
 from __future__ import annotations
@@ -16,7 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from badlabels.data import Dataset, split_indices
+from badlabels.data.splits import Split
+from badlabels.errors import BadInputError
 from badlabels.evaluation import binary_metrics, corrected_auroc
+from badlabels.evaluation.metrics import score_metrics
 from badlabels.experiment.grid import Cell
 from badlabels.noise import NoiseResult, apply_noise, transition_matrix
 
@@ -28,7 +37,11 @@ _NOISE_CODES = {"symmetric": 11, "class_conditional": 12, "measurement": 13, "re
 
 @dataclass
 class Prepared:
-    """A dataset split once, shared by every cell that uses it."""
+    """A dataset split once, shared by every cell that uses it.
+
+    ``split_source`` says where the split came from: ``"random"`` (fractions ``split``, seed
+    ``split_seed``) or the data's own column(s) (``Dataset.split``).
+    """
 
     dataset: Dataset
     train: Dataset
@@ -36,6 +49,7 @@ class Prepared:
     test: Dataset
     split: tuple[float, float, float]
     split_seed: int
+    split_source: str = "random"
 
     @property
     def ceiling_auroc(self) -> float:
@@ -50,9 +64,52 @@ def _rank01(x: np.ndarray) -> np.ndarray:
     return order / max(len(x) - 1, 1)
 
 
+def given_split(dataset: Dataset, split=(0.8, 0.1, 0.1), split_seed: int = 0) -> Split:
+    """The split a dataset brought (``Dataset.split``), as index arrays.
+
+    Rows marked ``"val"`` are the validation part. When none are, a random share of the
+    training rows becomes the validation part: ``val / (train + val)`` of the fractions
+    ``split``, drawn with ``split_seed`` (the one splitting function,
+    :func:`~badlabels.data.split_indices`); the test rows are always exactly the rows marked
+    ``"test"``.
+
+    Raises
+    ------
+    BadInputError
+        When no row is marked ``"test"`` or none ``"train"``.
+    """
+    parts = np.asarray(dataset.split).astype(str)
+    where = dataset.extra.get("split_source", "the given split")
+    test = np.flatnonzero(parts == "test").astype(np.int64)
+    train = np.flatnonzero(parts == "train").astype(np.int64)
+    val = np.flatnonzero(parts == "val").astype(np.int64)
+    for name, idx in (("test", test), ("train", train)):
+        if idx.size == 0:
+            raise BadInputError(
+                f"{where} marks no row as {name}; a given split needs train and test rows",
+                file=dataset.source,
+            )
+    if val.size == 0:
+        f_train, f_val, _ = (float(f) for f in split)
+        share = f_val / (f_train + f_val) if f_train + f_val > 0 else 0.0
+        if share > 0:
+            # split_indices takes its held-out part first; here that part is the validation.
+            inner = split_indices(len(train), (1.0 - share, 0.0, share), seed=split_seed)
+            train, val = train[inner.train], train[inner.test]
+    return Split(train=np.sort(train), val=np.sort(val), test=np.sort(test))
+
+
 def prepare(dataset: Dataset, split=(0.8, 0.1, 0.1), split_seed: int = 0) -> Prepared:
-    """Split ``dataset`` once (the one place splits are made is :func:`split_indices`)."""
-    s = split_indices(len(dataset), tuple(split), seed=split_seed)
+    """Split ``dataset`` once: by its given split when it has one (:func:`given_split`), else
+    at random (the one place random splits are made is :func:`split_indices`)."""
+    if dataset.split is not None:
+        s = given_split(dataset, split, split_seed)
+        source = str(dataset.extra.get("split_source", "given with the data"))
+        if not np.any(np.asarray(dataset.split).astype(str) == "val"):
+            source += f"; validation drawn from its train rows (seed {split_seed})"
+    else:
+        s = split_indices(len(dataset), tuple(split), seed=split_seed)
+        source = "random"
     return Prepared(
         dataset=dataset,
         train=dataset.subset(s.train),
@@ -60,6 +117,7 @@ def prepare(dataset: Dataset, split=(0.8, 0.1, 0.1), split_seed: int = 0) -> Pre
         test=dataset.subset(s.test),
         split=tuple(split),
         split_seed=split_seed,
+        split_source=source,
     )
 
 
@@ -76,7 +134,8 @@ def corrupt_part(part: Dataset, cell: Cell, which: str) -> NoiseResult:
 
 def check_noise(prepared: Prepared, cells: list[Cell]) -> None:
     """Apply each distinct noise setting of ``cells`` to a few rows, so a bad level or data
-    that lacks what the noise type needs fails before any model is trained."""
+    that lacks what the noise type needs fails before any model is trained (and, for data
+    with precomputed features, :func:`check_inputs`)."""
     probe = prepared.train.subset(np.arange(min(len(prepared.train), 16)))
     seen = set()
     for c in cells:
@@ -84,6 +143,33 @@ def check_noise(prepared: Prepared, cells: list[Cell]) -> None:
         if key not in seen:
             seen.add(key)
             corrupt_part(probe, c, "train")
+    check_inputs(prepared, cells)
+
+
+def check_inputs(prepared: Prepared, cells: list[Cell]) -> None:
+    """With precomputed features, check before any training that some cell's model reads them
+    and that every cell whose model does (``mlp``, ``logreg``) has a method that passes them
+    on (one-line BadInputError, see :func:`badlabels.models.base.model_input`); cells of other
+    models read the sequences. Without features: nothing to check."""
+    if prepared.train.features is None:
+        return
+    from badlabels.methods.registry import build_estimator
+    from badlabels.models.base import check_features_read, model_input, reads_features
+
+    if cells:
+        check_features_read(c.model for c in cells)
+    seen = set()
+    for c in cells:
+        key = (c.model, c.method, repr(c.method_params))
+        if key in seen or not reads_features(c.model):
+            continue
+        seen.add(key)
+        try:
+            est = build_estimator(c.model, c.method, model_params=c.estimator_params("cpu"),
+                                  method_params=dict(c.method_params), noise_rate_hint=0.1)  # fmt: skip
+        except Exception:  # a bad option: reported by the cell itself, as without features
+            continue
+        model_input(prepared.train, c.model, est, c.method)
 
 
 def score_cell(
@@ -123,6 +209,11 @@ def score_cell(
         finished_at=time.strftime("%Y-%m-%dT%H:%M:%S"),
     )
     record.update(binary_metrics(clean, prob_test))
+    record["split_source"] = prepared.split_source
+    if prepared.test.scores is not None:
+        # ProteinGym's metrics against the measured score (the clean one: test rows are never
+        # corrupted); binarised-only data have no score and no such columns.
+        record.update(score_metrics(prepared.test.scores, prob_test))
     # What a noisy test set would have said, and the estimate corrected for the (here known) noise.
     test_noise = corrupt_part(prepared.test, cell, "test")
     record["noisy_test_auroc"] = binary_metrics(test_noise.labels, prob_test)["auroc"]
@@ -145,6 +236,7 @@ def run_cell_plain(
     from badlabels.engine.stacked.precision import plain_precision
     from badlabels.engine.trainer import resolve_device
     from badlabels.methods.registry import build_estimator
+    from badlabels.models.base import model_input
 
     # What the estimator resolves too (models.base); scikit-learn's logreg runs on the CPU.
     dev = resolve_device("cpu" if cell.model == "logreg" else device)
@@ -163,15 +255,20 @@ def run_cell_plain(
         if progress is not None:
             progress(event, cell=cell, **info)
 
+    # mlp / logreg read the data's precomputed features where there are any (model_input)
+    train_x, val_x, test_x = (
+        model_input(part, cell.model, est, cell.method)
+        for part in (prepared.train, prepared.val, prepared.test)
+    )
     t0 = time.perf_counter()
     est.fit(
-        prepared.train.sequences,
+        train_x,
         train_noise.labels,
-        eval_set=(prepared.val.sequences, val_noise.labels),
+        eval_set=(val_x, val_noise.labels),
         progress=on_epoch,
     )
     seconds = time.perf_counter() - t0
-    prob = est.predict_proba(prepared.test.sequences)[:, 1]
+    prob = est.predict_proba(test_x)[:, 1]
     return score_cell(
         cell,
         prepared,

@@ -57,8 +57,19 @@ DATA_KEYS = {
     "n_sequences": (int, None),
     "seed": (int, 0),
     "wild_type": (str, None),
+    "reference": (str, None),
+    "dms_id": (str, None),
+    "mutant_col": (str, None),
+    "target_seq": (str, None),
+    "offset": (int, None),
+    "split_col": (str, None),
+    "valid_col": (str, None),
+    "positions": (str, "auto"),
+    "features": (str, None),
 }
-"""Keys of the ``data`` section: (type, default)."""
+"""Keys of the ``data`` section: (type, default); the same as ``load_data``'s keywords."""
+_DATA_PATH_KEYS = ("path", "reference", "features")
+"""Keys holding a file path, resolved relative to the sweep file."""
 
 GRID_LIST_KEYS = {
     "models": str,
@@ -232,9 +243,10 @@ def _parse_data(d: dict, err: _Errors, base: Path) -> dict:
         out[key] = value
     if out["path"] is None and out["dataset"] is None:
         err.fail(("data",), "data needs a path (your file) or a dataset (e.g. peptide12)")
-    if out["path"] is not None:
-        p = Path(os.path.expanduser(out["path"]))
-        out["path"] = str(p if p.is_absolute() else base / p)
+    for key in _DATA_PATH_KEYS:
+        if out[key] is not None:
+            p = Path(os.path.expanduser(out[key]))
+            out[key] = str(p if p.is_absolute() else base / p)
     if out["on_conflict"] not in ("drop", "majority", "error"):
         err.fail(("data", "on_conflict"), "data.on_conflict must be drop, majority or error")
     return out

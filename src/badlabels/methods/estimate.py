@@ -102,6 +102,7 @@ def out_of_fold_proba(
     engine: str = "auto",
     make_estimator: Callable[[int, int], object] | None = None,
     eval_set=None,
+    given_folds=None,
 ) -> tuple[np.ndarray, list[dict]]:
     """Out-of-fold class probabilities of a sequence model.
 
@@ -167,8 +168,12 @@ def out_of_fold_proba(
 
     seqs = np.asarray(as_sequences(sequences, "sequences"), dtype=object)
     y = as_labels(labels, len(seqs), both_classes=False)
-    n_folds = check_folds(y, n_folds)
-    repeats = check_repeats(repeats)
+    if given_folds is not None:
+        given_folds = _check_given_folds(given_folds, y)
+        n_folds, repeats = int(len(np.unique(given_folds))), 1
+    else:
+        n_folds = check_folds(y, n_folds)
+        repeats = check_repeats(repeats)
     engine = check_engine(engine)
     if make_estimator is None:
         from badlabels.methods.registry import build_estimator
@@ -190,7 +195,7 @@ def out_of_fold_proba(
 
         stacked = out_of_fold_stacked(
             seqs, y, make_estimator, n_folds=n_folds, seed=seed, repeats=repeats,
-            device=device, progress=progress,
+            device=device, progress=progress, given=given_folds,
         )  # fmt: skip
         if stacked is not None:
             return stacked
@@ -225,8 +230,29 @@ def out_of_fold_proba(
             progress("fold_end", n_folds=n_folds, **info)
         return held
 
-    pred = out_of_fold(y, fit_predict, n_folds=n_folds, seed=seed, repeats=repeats)
+    pred = out_of_fold(
+        y, fit_predict, n_folds=n_folds, seed=seed, repeats=repeats, given=given_folds
+    )
     return pred, folds
+
+
+def _check_given_folds(folds, y: np.ndarray) -> np.ndarray:
+    """Folds that came with the data, as int64 (n,), each leaving both classes to train on."""
+    folds = np.asarray(folds)
+    if folds.shape != y.shape:
+        raise BadInputError(f"{len(folds)} given fold(s) for {len(y)} labels")
+    folds = folds.astype(np.int64)
+    values = np.unique(folds)
+    if len(values) < 2:
+        raise BadInputError("the given folds hold a single fold; out-of-fold needs at least 2")
+    for k in values:
+        rest = y[folds != k]
+        if len(np.unique(rest)) < 2:
+            raise BadInputError(
+                f"without fold {int(k)} the training rows hold only one class; "
+                "the given folds cannot train a model for it"
+            )
+    return folds
 
 
 # --- noise estimate for the training methods --------------------------------------------------

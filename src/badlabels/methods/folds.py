@@ -15,13 +15,21 @@ import numpy as np
 
 
 def stratified_folds(
-    y: np.ndarray, n_folds: int, seed: int, repeats: int = 1
+    y: np.ndarray, n_folds: int, seed: int, repeats: int = 1, given: np.ndarray | None = None
 ) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
     """``(repeat, fold, train_idx, held_idx)``, 0-based.
 
     Repeat ``r`` cuts ``n_folds`` stratified folds shuffled with ``random_state=seed + r``
-    (:class:`sklearn.model_selection.StratifiedKFold`).
+    (:class:`sklearn.model_selection.StratifiedKFold`). With ``given`` (each row's fold,
+    0..k-1, shape (n,): folds that came with the data, e.g. ProteinGym's ``fold_random_5``)
+    those folds are used instead, once (``n_folds``, ``seed`` and ``repeats`` are ignored).
     """
+    if given is not None:
+        given = np.asarray(given)
+        for k in np.unique(given):
+            held = np.flatnonzero(given == k)
+            yield 0, int(k), np.flatnonzero(given != k), held
+        return
     from sklearn.model_selection import StratifiedKFold
 
     for r in range(repeats):
@@ -37,6 +45,7 @@ def out_of_fold(
     n_folds: int,
     seed: int,
     repeats: int = 1,
+    given: np.ndarray | None = None,
 ) -> np.ndarray:
     """Out-of-fold class probabilities, averaged over ``repeats``.
 
@@ -50,6 +59,8 @@ def out_of_fold(
         ``(len(held_idx), 2)``.
     n_folds, seed, repeats : int
         See :func:`stratified_folds`.
+    given : ndarray of int, shape (n,), optional
+        Folds given with the data (:func:`stratified_folds`); then ``repeats`` must be 1.
 
     Returns
     -------
@@ -57,7 +68,7 @@ def out_of_fold(
         Each row is held out once per repeat; the mean of its ``repeats`` predictions.
     """
     total = np.zeros((len(y), 2), dtype=np.float64)
-    for r, k, train_idx, held_idx in stratified_folds(y, n_folds, seed, repeats):
+    for r, k, train_idx, held_idx in stratified_folds(y, n_folds, seed, repeats, given):
         total[held_idx] += fit_predict(r, k, train_idx, held_idx)
     return total / repeats
 

@@ -49,12 +49,14 @@ def out_of_fold_stacked(
     repeats: int,
     device: str = "auto",
     progress: Callable[..., object] | None = None,
+    given: np.ndarray | None = None,
 ) -> tuple[np.ndarray, list[dict]] | None:
     """Out-of-fold probabilities as :func:`badlabels.audit.out_of_fold_proba` makes them,
     with the fold models trained stacked; ``None`` if they cannot be (not all plain LSTMs
     of one schedule, or a single model).
 
-    ``make_estimator(repeat, fold)`` builds fold ``fold`` of repeat ``repeat`` (0-based).
+    ``make_estimator(repeat, fold)`` builds fold ``fold`` of repeat ``repeat`` (0-based);
+    ``given``: folds that came with the data (:func:`~badlabels.methods.folds.stratified_folds`).
     """
     import torch
 
@@ -66,7 +68,7 @@ def out_of_fold_stacked(
     from badlabels.methods.stacking import max_k
     from badlabels.models.base import proba_from_p1, seed_from
 
-    splits = list(stratified_folds(y, n_folds, seed, repeats))
+    splits = list(stratified_folds(y, n_folds, seed, repeats, given))
     ests = [make_estimator(r, k) for r, k, _, _ in splits]
     key = stackable(ests)
     if key is None:

@@ -3,7 +3,10 @@
 All estimators follow scikit-learn's contract: constructor parameters are stored
 as given, all work happens in ``fit``, fitted attributes end with ``_``, so
 ``get_params`` / ``set_params`` / ``sklearn.base.clone`` work. Inputs ``X`` are
-array-likes of sequence strings; ``y`` holds binary labels 0/1.
+array-likes of sequence strings; ``y`` holds binary labels 0/1. Models whose class sets
+``reads_features = True`` (``mlp``, ``logreg``) also take a 2-D array of precomputed features
+(n, d), one row per sequence (:func:`model_input` picks which a Dataset gives them); fitted on
+one kind, they refuse the other.
 
 A new neural architecture subclasses :class:`NeuralClassifier`, lists its
 parameters in ``__init__`` and defines ``build_module(n_tokens, max_len)``
@@ -144,6 +147,168 @@ def as_sequences(X, what: str = "X") -> np.ndarray:
     return arr
 
 
+# --- precomputed features (e.g. protein-language-model embeddings) ---------------------------
+# ``mlp`` and ``logreg`` read either sequences (a 1-D array of str) or a 2-D numeric array of
+# features, one row per sequence; every other model reads sequences only.
+SEQUENCES, FEATURES = "sequences", "features"
+
+
+def input_kind(X) -> str:
+    """``"features"`` for a two-dimensional ``X`` (rows of numbers), else ``"sequences"``.
+
+    Parameters
+    ----------
+    X : array-like of str, shape (n,), or array-like of float, shape (n, d)
+
+    Returns
+    -------
+    str
+        :data:`FEATURES` or :data:`SEQUENCES`.
+    """
+    if isinstance(X, str | bytes):
+        return SEQUENCES
+    ndim = getattr(X, "ndim", None)
+    if ndim is None:
+        try:
+            ndim = np.ndim(X)
+        except (TypeError, ValueError):  # ragged nesting: not a table of numbers
+            return SEQUENCES
+    return FEATURES if ndim == 2 else SEQUENCES
+
+
+def as_features(X, what: str = "X", n_features: int | None = None) -> np.ndarray:
+    """Check ``X`` is a two-dimensional array of finite numbers; return it as float32.
+
+    Parameters
+    ----------
+    X : array-like of float, shape (n, d)
+    what : str
+        Name used in messages.
+    n_features : int, optional
+        The ``d`` required (a fitted model's ``n_features_in_``).
+
+    Returns
+    -------
+    ndarray of float32, shape (n, d)
+
+    Raises
+    ------
+    BadInputError
+        Not two-dimensional, not numbers, not finite, or ``d != n_features``.
+    """
+    try:
+        arr = np.asarray(X, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise BadInputError(f"{what}: features must be numbers") from None
+    if arr.ndim != 2:
+        raise BadInputError(f"{what}: features must be two-dimensional, got shape {arr.shape}")
+    if n_features is not None and arr.shape[1] != n_features:
+        raise BadInputError(
+            f"the model was trained on {n_features} features per row; got {arr.shape[1]}"
+        )
+    if not np.isfinite(arr).all():
+        i = int(np.flatnonzero(~np.isfinite(arr).all(axis=1))[0])
+        raise BadInputError(f"{what}: the features of row {i} are not all finite numbers")
+    return arr
+
+
+def check_input_kind(fitted_kind: str, X, n_features: int | None = None) -> str:
+    """Raise a one-line BadInputError when ``X`` is not what the model was fitted on.
+
+    Parameters
+    ----------
+    fitted_kind : str
+        The fitted model's ``input_kind_``.
+    X : array-like
+        The input given to ``predict_proba`` (or an ``eval_set``).
+    n_features : int, optional
+        ``n_features_in_`` of a model fitted on features (for the message).
+
+    Returns
+    -------
+    str
+        The kind of ``X`` (equal to ``fitted_kind``).
+    """
+    kind = input_kind(X)
+    if kind == fitted_kind:
+        return kind
+    if fitted_kind == FEATURES:
+        raise BadInputError(
+            f"the model was trained on {n_features} precomputed features per row; got "
+            f"sequences: pass the rows' features (shape (n, {n_features}))"
+        )
+    raise BadInputError(
+        f"the model was trained on sequences; got a {np.ndim(X)}-D array of features: pass "
+        "the sequences (a model reads features only when it was trained on them)"
+    )
+
+
+def reads_features(model: str) -> bool:
+    """Whether registered model ``model`` can be trained on precomputed features."""
+    from badlabels.models import MODELS
+
+    return bool(getattr(MODELS.get(model), "reads_features", False))
+
+
+def check_features_read(models) -> None:
+    """One-line BadInputError when data with precomputed features go only to models that read
+    sequences (the features would be ignored: a mistake, e.g. ``--features`` with an LSTM).
+
+    Parameters
+    ----------
+    models : iterable of str
+        The registered model names that will train on the data.
+    """
+    models = list(dict.fromkeys(models))
+    if not any(reads_features(m) for m in models):
+        raise BadInputError(
+            f"precomputed features are read by mlp and logreg only, and {', '.join(models)} "
+            "read sequences; drop --features or train mlp or logreg"
+        )
+
+
+def model_input(part, model: str, estimator=None, method: str | None = None):
+    """What estimator ``model`` reads from ``part``: its features or its sequences.
+
+    The one rule for every place that fits or scores a model on a Dataset (experiment cells,
+    the audit's out-of-fold models, ``train``): a model that reads features (``mlp``,
+    ``logreg``) gets ``part.features`` when the data have them; other models, and data
+    without features, get ``part.sequences``.
+
+    Parameters
+    ----------
+    part : Dataset
+        Rows to read (``features``, when set, aligned to ``sequences``).
+    model : str
+        Registered model name (:data:`badlabels.models.MODELS`).
+    estimator : estimator, optional
+        The estimator built for ``model``; when features are returned it is checked to read
+        them itself (a training method that wraps the model, e.g. ``coteaching`` or the
+        ``robust`` ensemble, does not yet).
+    method : str, optional
+        The training method's name, for that message.
+
+    Returns
+    -------
+    ndarray of float32, shape (n, d), or ndarray of str, shape (n,)
+
+    Raises
+    ------
+    BadInputError
+        Features for an ``estimator`` that cannot read them.
+    """
+    if part.features is None or not reads_features(model):
+        return part.sequences
+    if estimator is not None and not getattr(type(estimator), "reads_features", False):
+        how = f"method {method!r}" if method else type(estimator).__name__
+        raise BadInputError(
+            f"{how} cannot train {model} on precomputed features yet (it wraps the model); "
+            "use method bce or a loss-based one (gce, sce, label_smoothing, bootstrap, "
+            "large_batch, forward with a matrix)"
+        )
+    return part.features
+
+
 def as_labels(y, n: int, both_classes: bool = True) -> np.ndarray:
     """Check ``y`` holds ``n`` binary labels 0/1 (bool accepted); return int64.
 
@@ -238,6 +403,8 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
 
     #: Whether sequences of a length other than the training one may be predicted.
     variable_length = True
+    #: Whether ``fit`` also takes a 2-D array of precomputed features (see :func:`model_input`).
+    reads_features = False
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities.

@@ -33,6 +33,10 @@ class BiLSTMNet(nn.Module):
         Hidden size per direction of each layer, first to last.
     """
 
+    trim_padding = True
+    """Packing ignores trailing padding: batches may be cut to their longest sequence
+    (``badlabels.engine.trainer.trims_padding``)."""
+
     def __init__(self, n_tokens: int, hidden_sizes=(70, 20)):
         super().__init__()
         self.n_tokens = int(n_tokens)

@@ -40,6 +40,11 @@ class CNNNet(nn.Module):
         Dropout before the linear head.
     """
 
+    trim_padding = True
+    """Padded positions are zeroed like the convolutions' own zero padding and dropout acts on
+    the pooled (B, C) features: batches may be cut to their longest sequence
+    (``badlabels.engine.trainer.trims_padding``)."""
+
     def __init__(self, n_tokens: int, channels=(64, 64), kernel_size: int = 5, dropout=0.1):
         super().__init__()
         self.n_tokens = int(n_tokens)

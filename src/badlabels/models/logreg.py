@@ -1,4 +1,11 @@
-"""Logistic regression on flattened one-hot sequences (a fast, strong baseline)."""
+"""Logistic regression on flattened one-hot sequences (a fast, strong baseline), or on
+precomputed features.
+
+Fitted on a 2-D array of features (n, d) (e.g. protein-language-model embeddings, one row per
+sequence) instead of sequences, the model is scikit-learn's logistic regression on those
+columns as given (in float64; no standardisation), and predicts rows of the same ``d`` only.
+Assumption: the features of new rows come from the same featuriser.
+"""
 
 from __future__ import annotations
 
@@ -14,14 +21,25 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 from sklearn.utils.validation import check_is_fitted
 
-from badlabels.data.encoding import AMINO_ACIDS, encoded_flat, encoding_matrix, encoding_parts
+from badlabels.data.encoding import (
+    AMINO_ACIDS,
+    encoded_flat,
+    encoding_matrix,
+    encoding_parts,
+    is_onehot,
+)
 from badlabels.errors import BadInputError
 from badlabels.models.base import (
     CLASSES,
+    FEATURES,
+    SEQUENCES,
     SequenceClassifier,
+    as_features,
     as_labels,
     as_sequences,
     as_weights,
+    check_input_kind,
+    input_kind,
     seed_from,
 )
 
@@ -41,7 +59,8 @@ class LogisticRegressionClassifier(SequenceClassifier):
         Residue alphabet (default: the 20 amino acids).
     encoding : str, default "onehot"
         Features of a residue at each position, as the neural models' ``encoding``
-        (e.g. ``"onehot+vhse"``: one-hot next to the 8 VHSE scales).
+        (e.g. ``"onehot+vhse"``: one-hot next to the 8 VHSE scales). Must stay ``"onehot"``
+        when fitting on precomputed features.
 
     Attributes
     ----------
@@ -51,7 +70,11 @@ class LogisticRegressionClassifier(SequenceClassifier):
     alphabet_ : str
     max_len_ : int
         Positions encoded (the longest training sequence); shorter sequences are
-        zero-padded, longer ones are refused.
+        zero-padded, longer ones are refused. 0 when fitted on features.
+    input_kind_ : {"sequences", "features"}
+        What ``fit`` was given; ``predict_proba`` takes the same kind.
+    n_features_in_ : int
+        Features mode only: ``d``, the columns every row must have.
     epochs_run_, best_epoch_ : int
         Always 1.
     history_ : list of dict
@@ -61,6 +84,7 @@ class LogisticRegressionClassifier(SequenceClassifier):
     """
 
     variable_length = False
+    reads_features = True
 
     def __init__(self, C=1.0, max_iter=1000, random_state=None, alphabet=None, encoding="onehot"):
         self.C = C
@@ -73,7 +97,16 @@ class LogisticRegressionClassifier(SequenceClassifier):
         """Features per position."""
         return int(encoding_matrix(self.encoding, self.alphabet_).shape[1])
 
+    def _features_mode(self) -> bool:
+        """Whether the fitted model reads precomputed features."""
+        return getattr(self, "input_kind_", SEQUENCES) == FEATURES
+
     def _features(self, X, what: str = "X") -> np.ndarray:
+        """The design matrix of ``X``: its one-hot (encoded) residues, or its given features."""
+        kind = getattr(self, "input_kind_", SEQUENCES)
+        n_features = getattr(self, "n_features_in_", None)
+        if check_input_kind(kind, X, n_features) == FEATURES:
+            return as_features(X, what, n_features=n_features).astype(np.float64)
         seqs = as_sequences(X, what)
         return encoded_flat(seqs, self.encoding, self.alphabet_, length=self.max_len_)
 
@@ -89,10 +122,12 @@ class LogisticRegressionClassifier(SequenceClassifier):
 
         Parameters
         ----------
-        X : array-like of str, shape (n,)
+        X : array-like of str, shape (n,), or array-like of float, shape (n, d)
+            Sequences, or precomputed features (one row per sequence).
         y : array-like of {0, 1}, shape (n,)
         eval_set : tuple (X_val, y_val), optional
             Not used for fitting; only its log loss is reported in ``history_``.
+            ``X_val`` is of the same kind as ``X``.
         progress : callable, optional
             Called once: ``progress("epoch", epoch=1, max_epochs=1, train_loss=,
             val_loss=)``.
@@ -107,18 +142,37 @@ class LogisticRegressionClassifier(SequenceClassifier):
             raise BadInputError(f"C must be a positive number, got {self.C!r}")
         if not isinstance(self.max_iter, numbers.Integral) or self.max_iter < 1:
             raise BadInputError(f"max_iter must be a positive integer, got {self.max_iter!r}")
-        seqs = as_sequences(X)
-        n = len(seqs)
-        if n == 0:
-            raise BadInputError("no training sequences")
+        given_features = input_kind(X) == FEATURES
+        if given_features:
+            features = as_features(X).astype(np.float64)
+            n = len(features)
+            if n == 0:
+                raise BadInputError("no training rows")
+        else:
+            seqs = as_sequences(X)
+            n = len(seqs)
+            if n == 0:
+                raise BadInputError("no training sequences")
         labels = as_labels(y, n)
         weights = as_weights(sample_weight, n)
         encoding_parts(self.encoding)
         self.alphabet_ = AMINO_ACIDS if self.alphabet is None else self.alphabet
-        features = encoded_flat(seqs, self.encoding, self.alphabet_)
-        self.max_len_ = features.shape[1] // self._width()
-        if self.max_len_ == 0:
-            raise BadInputError("all training sequences are empty")
+        if given_features:
+            if not is_onehot(self.encoding):
+                raise BadInputError(
+                    f"encoding={self.encoding!r} encodes residues, but this model is trained "
+                    "on precomputed features; leave encoding at onehot"
+                )
+            self.input_kind_ = FEATURES
+            self.n_features_in_ = int(features.shape[1])
+            self.max_len_ = 0
+        else:
+            self.input_kind_ = SEQUENCES
+            self.__dict__.pop("n_features_in_", None)
+            features = encoded_flat(seqs, self.encoding, self.alphabet_)
+            self.max_len_ = features.shape[1] // self._width()
+            if self.max_len_ == 0:
+                raise BadInputError("all training sequences are empty")
         seed = seed_from(self.random_state)
 
         est = LogisticRegression(
@@ -158,7 +212,8 @@ class LogisticRegressionClassifier(SequenceClassifier):
 
         Parameters
         ----------
-        X : array-like of str, shape (n,)
+        X : array-like of str, shape (n,), or array-like of float, shape (n, d)
+            Of the kind the model was fitted on.
 
         Returns
         -------
@@ -180,6 +235,13 @@ class LogisticRegressionClassifier(SequenceClassifier):
 
     def architecture(self) -> dict:
         """JSON-able description of the model."""
+        if self._features_mode():
+            return {
+                "type": "LogisticRegression",
+                "input": "precomputed features",
+                "n_features": int(self.n_features_in_),
+                "solver": "lbfgs",
+            }
         return {
             "type": "LogisticRegression",
             "input": f"{self.encoding} (flattened)",
@@ -208,12 +270,20 @@ class LogisticRegressionClassifier(SequenceClassifier):
                 "train_seconds": float(self.train_seconds_),
             },
         }
+        if self._features_mode():
+            info["input"] = {"kind": FEATURES, "n_features": int(self.n_features_in_)}
         return tensors, info
 
     def _restore(self, tensors: dict[str, torch.Tensor], info: dict) -> None:
         self.alphabet_ = str(info["alphabet"])
         self.max_len_ = int(info["max_len"])
-        n_features = self.max_len_ * self._width()
+        given = info.get("input") or {}
+        if given.get("kind", SEQUENCES) == FEATURES:
+            self.input_kind_ = FEATURES
+            self.n_features_in_ = n_features = int(given["n_features"])
+        else:
+            self.input_kind_ = SEQUENCES
+            n_features = self.max_len_ * self._width()
         missing = sorted({"coef", "intercept"} - set(tensors))
         if missing:
             raise ValueError(f"missing tensor(s) {', '.join(missing)}")

@@ -7,8 +7,10 @@ Architecture (``hidden_sizes=(140, 20)``)::
       -> LSTM(20), last real step (B, 20)
       -> Linear(20, 1) -> logit (B,)
 
-Sequences of one length run as plain batched LSTMs; mixed lengths are packed
-(``pack_padded_sequence``) so each sequence ends at its own last residue.
+Sequences of one length run as plain batched LSTMs; with mixed lengths each row's output is
+read at its own last residue (the padding after it cannot reach earlier steps of a
+one-directional LSTM, so this equals packing the sequences, up to rounding, at a tenth of the
+CPU time).
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ import numbers
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence
 
 from badlabels.errors import BadInputError
 from badlabels.models.base import NeuralClassifier
@@ -34,6 +35,10 @@ class LSTMNet(nn.Module):
     hidden_sizes : sequence of int
         Hidden size of each LSTM layer, first to last.
     """
+
+    trim_padding = True
+    """Packing ignores trailing padding: batches may be cut to their longest sequence
+    (``badlabels.engine.trainer.trims_padding``)."""
 
     def __init__(self, n_tokens: int, hidden_sizes=(140, 20)):
         super().__init__()
@@ -71,11 +76,14 @@ class LSTMNet(nn.Module):
                 x, _ = lstm(x)
             _, (h_n, _) = self.lstms[-1](x)
         else:
-            # pack_padded_sequence needs the lengths on the CPU
-            packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-            for lstm in self.lstms[:-1]:
-                packed, _ = lstm(packed)
-            _, (h_n, _) = self.lstms[-1](packed)  # h_n is back in the batch's order
+            # Right-padded and one-directional: a step's output depends only on the steps before
+            # it, so running through the padding and reading each row's output at its last
+            # residue equals the packed computation (up to rounding) and is ~10x faster on CPU
+            # than pack_padded_sequence (benchmarks/long_sequences.py).
+            for lstm in self.lstms:
+                x, _ = lstm(x)
+            last = (lengths.to(x.device).long() - 1).clamp(min=0)
+            return self.head(x[torch.arange(x.shape[0], device=x.device), last]).squeeze(-1)
         return self.head(h_n[-1]).squeeze(-1)
 
 

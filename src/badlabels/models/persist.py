@@ -12,6 +12,11 @@
 ``model.safetensors`` holds the network's state dict (or, for logistic regression,
 ``coef`` and ``intercept``).
 
+A model fitted on precomputed features (``mlp``, ``logreg``) adds
+``"input": {"kind": "features", "n_features": d}`` (its ``max_len`` is then 0, and an MLP's
+standardisation ``mean`` / ``scale`` are buffers in its state dict); without the key, a model
+reads sequences.
+
 A fitted training-method wrapper (``forward``, ``coteaching``, ``cleanlab_filter``, selection
 on the validation split; :mod:`badlabels.methods.wrappers`) is saved as the registered model
 it predicts with (its ``estimator_``); ``metadata["wrappers"]`` then describes the wrapper(s),

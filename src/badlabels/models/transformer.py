@@ -46,6 +46,7 @@ class TransformerNet(nn.Module):
     ):
         super().__init__()
         self.max_len = int(max_len)
+        self.dropout_rate = float(dropout)
         self.embed = nn.Embedding(n_tokens, d_model, padding_idx=0)
         self.position = nn.Embedding(self.max_len, d_model)
         layer = nn.TransformerEncoderLayer(
@@ -60,6 +61,14 @@ class TransformerNet(nn.Module):
             layer, n_layers, norm=nn.LayerNorm(d_model), enable_nested_tensor=False
         )
         self.head = nn.Linear(d_model, 1)
+
+    @property
+    def trim_padding(self) -> bool:
+        """Whether batches may be cut to their longest sequence
+        (``badlabels.engine.trainer.trims_padding``): padding is masked, so always in eval
+        mode; in training only without dropout, whose masks are drawn over (B, L, d) and
+        would differ for another width (the seeded training stays what it was)."""
+        return not (self.training and self.dropout_rate > 0)
 
     def forward(
         self,

@@ -33,6 +33,7 @@ from badlabels.report.figures import (
     plot_curve_panels,
     plot_noisy_vs_clean,
 )
+from badlabels.report.summary import split_text
 
 VERSION_PACKAGES = (
     "badlabels", "torch", "numpy", "pandas", "scikit-learn", "cleanlab", "matplotlib", "ray",
@@ -204,6 +205,7 @@ def _header(frame: pd.DataFrame, config: dict) -> str:
                          if c in frame)  # fmt: skip
         if split:
             rows.append(("Train/validation/test", split))
+            rows.append(("Split", split_text(frame)))
     else:
         rows.append(("Runs", "none finished yet"))
     norm = config.get("count_normalisation")

@@ -51,6 +51,7 @@ def write_summary(
             f"Data: **{dataset.name}**, {len(dataset):,} sequences, "
             f"{dataset.positive_fraction:.1%} positive, fingerprint `{dataset.fingerprint()}`."
         )
+        lines += data_facts(dataset.extra)
         if dataset.extra.get("synthetic"):
             lines.append(
                 "peptide12 is a synthetic stand-in for the seed experiment's private data."
@@ -62,6 +63,7 @@ def write_summary(
             f"{int(df['n_test'].iloc[0]):,}; training and validation labels corrupted, "
             "test labels clean."
         )
+        lines.append(f"Split: {split_text(df)}.")
     if ceiling is not None and np.isfinite(ceiling):
         lines.append(
             f"Ceiling (AUROC of the noise-free fitness against the clean test labels): {ceiling:.3f}."
@@ -91,10 +93,60 @@ def write_summary(
                 "",
                 curve_markdown(df, "corrected_test_auroc"),
             ]
+    if len(df) and "spearman" in df and pd.to_numeric(df["spearman"], errors="coerce").notna().any():
+        lines += [
+            "## Against the measured score (clean test rows)",
+            "",
+            "Spearman correlation between the model's P(fit) and the continuous score the "
+            "labels were binarised from (ProteinGym's headline metric); NDCG and top-10 % "
+            "recall are in `results.csv`.",
+            "",
+            curve_markdown(df, "spearman"),
+        ]
     lines += ["![resilience curve](curve.png)", ""]
     lines += _reading(df)
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def data_facts(extra: dict) -> list[str]:
+    """Lines saying how a file was read: its layout, columns, positions and features."""
+    out = []
+    if extra.get("layout"):
+        how = "recognised from its columns" if extra.get("layout_detected") else "as asked"
+        cols = ", ".join(
+            f"{what} `{extra[k]}`"
+            for what, k in (("sequence", "seq_col"), ("label", "label_col"), ("score", "score_col"))
+            if extra.get(k)
+        )
+        out.append(f"Layout: {extra['layout']} ({how}){'; ' + cols if cols else ''}.")
+    if extra.get("sequence_source"):
+        out.append(f"Sequences: {extra['sequence_source']}.")
+    if extra.get("binarization"):
+        out.append(f"Labels: {extra['binarization']}.")
+    if extra.get("bin_disagreements"):
+        out.append(f"{int(extra['bin_disagreements']):,} shipped bin(s) disagreed with the cutoff.")
+    if extra.get("positions") is not None and extra.get("full_length"):
+        pos = [int(p) + 1 for p in extra["positions"]]
+        shown = ", ".join(map(str, pos[:12])) + (", ..." if len(pos) > 12 else "")
+        out.append(
+            f"Positions: the models read the {len(pos)} of {int(extra['full_length'])} positions "
+            f"that vary ({shown}; `--positions all` reads whole sequences)."
+        )
+    if extra.get("n_features"):
+        out.append(f"Features: {int(extra['n_features'])} per row from `{extra.get('features')}` "
+                   "(read by mlp and logreg).")  # fmt: skip
+    return out
+
+
+def split_text(df: pd.DataFrame) -> str:
+    """Where the train/validation/test split of ``df``'s runs came from."""
+    if "split_source" in df:
+        sources = [str(s) for s in df["split_source"].dropna().unique()]
+        if sources and sources != ["random"]:
+            return "given with the data, " + "; ".join(sources)
+    seed = df["split_seed"].iloc[0] if "split_seed" in df else 0
+    return f"random (seed {int(seed)})"
 
 
 def _reading(df: pd.DataFrame) -> list[str]:

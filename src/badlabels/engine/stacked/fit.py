@@ -4,6 +4,12 @@ One Adam over the stacked tensors (K independent Adams), per-model batches drawn
 plain trainer draws them, per-model early stopping with
 :class:`~badlabels.engine.stopping.EarlyStopping`, stopped models sliced out of the stack.
 See :mod:`badlabels.engine.stacked` for the design and its assumptions.
+
+Sequences of different lengths: every batch (training and evaluation) is cut to its longest
+sequence (training: rounded up to a multiple of :data:`TRAIN_WIDTH_MULTIPLE`); the network
+reads each sequence's state at its own last residue and its recurrence is causal, so the
+dropped trailing steps never reached a logit or a gradient. Equal-length data
+(``lengths=None``) runs at its full width, exactly as before.
 """
 
 from __future__ import annotations
@@ -20,6 +26,11 @@ from badlabels.engine.stacked.loss import StackedLoss
 from badlabels.engine.stacked.network import StackedLSTM, Workspace, init_stacked
 from badlabels.engine.stacked.precision import _TF32, resolve_precision
 from badlabels.engine.stopping import EarlyStopping
+from badlabels.engine.trainer import batch_width
+
+TRAIN_WIDTH_MULTIPLE = 8
+"""Training batches are cut to their longest sequence rounded up to this, so that
+consecutive batches mostly share a width and the CPU :class:`Workspace` buffers are reused."""
 
 
 @dataclass
@@ -76,7 +87,8 @@ def predict_stacked(
             for start in range(0, n, rows):
                 stop = min(start + rows, n)
                 ln = None if lengths is None else lengths[start:stop]
-                out.append(module(tokens[start:stop], ln).float())
+                width = batch_width(ln, tokens.shape[-1])
+                out.append(module(tokens[start:stop, :width], ln).float())
     finally:
         module.train(was_training)
     if not out:
@@ -104,13 +116,22 @@ def predict_stacked_rows(
         with torch.no_grad():
             for start in range(0, width, step):
                 idx = index[:, start : start + step]  # (K, B)
-                out.append(module(tokens[idx], None if lengths is None else lengths[idx]).float())
+                ln = None if lengths is None else lengths[idx]
+                out.append(module(_gather(tokens, idx, ln), ln).float())
     finally:
         module.train(was_training)
     if not out:
         return [torch.empty(0, device=tokens.device) for _ in rows]
     logits = torch.cat(out, dim=1)
     return [logits[k, : len(r)] for k, r in enumerate(rows)]
+
+
+def _gather(
+    tokens: torch.Tensor, idx: torch.Tensor, lengths: torch.Tensor | None, multiple: int = 1
+) -> torch.Tensor:
+    """``tokens[idx]`` (shape ``idx.shape + (width,)``) cut to the longest of ``lengths``."""
+    width = batch_width(lengths, tokens.shape[-1], multiple)
+    return tokens[idx] if width == tokens.shape[-1] else tokens[idx, :width]
 
 
 def _top_up(index: torch.Tensor, width: int) -> torch.Tensor:
@@ -328,8 +349,9 @@ def fit_stacked(
             for start in range(0, n_epoch, bs):
                 idx = perm[:, start : start + bs]  # (K_act, B)
                 lb = None if lengths is None else lengths[idx]
+                tb = _gather(tokens, idx, lb, TRAIN_WIDTH_MULTIPLE)
                 with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_autocast):
-                    logits = module(tokens[idx], lb)
+                    logits = module(tb, lb)
                 per_model = loss_fn(logits.float(), y_act.gather(1, idx))
                 opt.zero_grad(set_to_none=True)
                 per_model.sum().backward()
@@ -401,6 +423,7 @@ def fit_stacked(
 
 
 __all__ = [
+    "TRAIN_WIDTH_MULTIPLE",
     "StackedResult",
     "eval_rows",
     "fit_stacked",

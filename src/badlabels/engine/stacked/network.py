@@ -56,17 +56,19 @@ class Workspace:
     buffers of the previous step avoids that. Buffers are taken in ``forward`` and given
     back at the end of ``backward`` -- including the layer's output, so a workspace is
     only for a plain training loop (forward, backward, forward, ...) whose outputs are not
-    kept past their backward. A change of (K, B) empties it.
+    kept past their backward. A change of (K, B) or of the batch width T empties it (batches
+    cut to their longest sequence vary in T; holding buffers for every T would grow).
     """
 
     def __init__(self):
         self.free: dict[tuple, list[torch.Tensor]] = {}
         self.signature: tuple | None = None
 
-    def begin(self, k: int, b: int) -> None:
-        if self.signature != (k, b):
+    def begin(self, k: int, b: int, t: int | None = None) -> None:
+        """Start a step of K models on B rows of width T (None: any width)."""
+        if self.signature != (k, b, t):
             self.free.clear()
-            self.signature = (k, b)
+            self.signature = (k, b, t)
 
     def take(self, shape, like: torch.Tensor) -> torch.Tensor:
         stack = self.free.get((tuple(shape), like.dtype, like.device))
@@ -418,7 +420,7 @@ class StackedLSTM(nn.Module):
         n_layers = len(self.hidden_sizes)
         ws = self.workspace
         if ws is not None:
-            ws.begin(self.k, int(tokens.shape[-2]))
+            ws.begin(self.k, int(tokens.shape[-2]), int(tokens.shape[-1]))
         x = None
         for layer in range(n_layers):
             w_ih, w_hh, b_ih, b_hh = self.layer(layer)
