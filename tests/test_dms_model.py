@@ -177,3 +177,23 @@ def test_flip_file_test_rows_are_the_set_test_rows_and_never_corrupted(tmp_path,
     assert int(res.results["n_test"].iloc[0]) == int((flip["set"] == "test").sum())
     assert int(res.results["n_val"].iloc[0]) == int(flip["validation"].sum())
     assert res.results["split_source"].iloc[0].startswith("column 'set'")
+
+
+def test_a_sweep_file_takes_the_dms_options(pg, tmp_path):
+    from badlabels.experiment.sweep import load_sweep_config, load_sweep_data
+
+    sub = tmp_path / "sweeps"
+    sub.mkdir()
+    (sub / "s.yaml").write_text(
+        "data:\n"
+        f"  path: {pg}\n"
+        "  positions: all\n"
+        "  mutant_col: mutant\n"
+        f"  target_seq: {TARGET}\n"
+        "grid:\n  models: logreg\n  noise_rates: 0\n"
+    )
+    cfg = load_sweep_config(sub / "s.yaml")
+    ds = load_sweep_data(cfg)
+    assert ds.extra["layout"] == "proteingym" and "positions" not in ds.extra
+    assert {len(s) for s in ds.sequences} == {len(TARGET)}
+    assert ds.extra["mutant_col"] == "mutant"
