@@ -373,11 +373,33 @@ def test_predict_cli_refuses_features_for_a_sequence_model(feature_model, tmp_pa
 def test_train_final_refuses_a_wrapper_method_on_features():
     from badlabels.finalmodel import train_final
 
-    with pytest.raises(BadInputError, match="method 'robust' cannot train mlp"):
-        train_final(toy(100, 0), "mlp", "robust", model_params=dict(FAST_MLP))
+    with pytest.raises(BadInputError, match="method 'coteaching' cannot train mlp"):
+        train_final(toy(100, 0), "mlp", "coteaching", model_params=dict(FAST_MLP))
     # logreg's robust is plain bce: it reads the features
     _, meta = train_final(toy(100, 0), "logreg", "robust")
     assert meta["input"]["kind"] == "features"
+
+
+def test_robust_trains_an_mlp_ensemble_on_features_and_round_trips(tmp_path, capsys):
+    """``train``'s default recipe on features: five MLPs reading the features (the recipe's
+    residue encoding does not apply), saved and predicted from new rows' features."""
+    from badlabels.finalmodel import save_final, train_final
+    from badlabels.models.ensemble import EnsembleClassifier
+    from badlabels.models.persist import load_model
+
+    ds = toy(200, 8)
+    est, meta = train_final(ds, "mlp", "robust", model_params=dict(FAST_MLP))
+    assert isinstance(est, EnsembleClassifier) and len(est.members_) == 5
+    assert meta["input"] == {"kind": "features", "n_features": int(ds.features.shape[1])}
+    assert all(m.input_kind_ == "features" for m in est.members_)
+    want = est.predict_proba(ds.features)[:, 1]
+    assert want.std() > 0
+    save_final(est, meta, tmp_path / "m")
+    back = load_model(tmp_path / "m")
+    assert back.input_kind_ == "features"
+    assert np.abs(back.predict_proba(ds.features)[:, 1] - want).max() <= 1e-6
+    with pytest.raises(BadInputError, match="features per row"):
+        back.predict_proba(ds.features[:, :3])
 
 
 def test_features_for_sequence_models_only_are_refused(tmp_path):

@@ -284,7 +284,7 @@ def model_input(part, model: str, estimator=None, method: str | None = None):
     estimator : estimator, optional
         The estimator built for ``model``; when features are returned it is checked to read
         them itself (a training method that wraps the model, e.g. ``coteaching`` or the
-        ``robust`` ensemble, does not yet).
+        ``cleanlab_filter`` wrappers, does not yet; the ``robust`` ensemble does).
     method : str, optional
         The training method's name, for that message.
 

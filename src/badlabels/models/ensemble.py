@@ -31,12 +31,16 @@ import torch
 from badlabels.errors import BadInputError
 from badlabels.models.base import (
     CLASSES,
+    FEATURES,
+    SEQUENCES,
     EncodedInput,
     NeuralClassifier,
     SequenceClassifier,
+    as_features,
     as_labels,
     as_sequences,
     as_weights,
+    input_kind,
     proba_from_p1,
     seed_from,
     validation_split,
@@ -85,7 +89,14 @@ class EnsembleClassifier(SequenceClassifier):
     engine_ : {"stacked", "plain"}
         How the members were trained.
     train_seconds_ : float
+    input_kind_ : {"sequences", "features"}
+        What the members read; members of a model that reads features (``mlp``) fitted on an
+        (n, d) array read rows of ``n_features_in_`` features (a residue ``encoding`` in
+        ``model_params`` is then dropped: there are no residues to encode).
     """
+
+    #: Fitted on a 2-D numeric array, members of a features-reading model read features.
+    reads_features = True
 
     def __init__(
         self,
@@ -113,10 +124,14 @@ class EnsembleClassifier(SequenceClassifier):
         if self.model_params is not None and not isinstance(self.model_params, dict):
             raise BadInputError(f"ensemble: model_params must be a dict, got {self.model_params!r}")
 
-    def _member(self, k: int, seed: int) -> NeuralClassifier:
+    def _member(self, k: int, seed: int, features: bool = False) -> NeuralClassifier:
         from badlabels.models import make_model
 
         params = dict(self.model_params or {})
+        if features:
+            # Members trained on precomputed features read no residues: a residue encoding
+            # (robust's one-hot + BLOSUM) has nothing to apply to.
+            params.pop("encoding", None)
         params["random_state"] = member_seed(seed, k)
         if self.device is not None:
             params["device"] = self.device
@@ -150,7 +165,8 @@ class EnsembleClassifier(SequenceClassifier):
 
         Parameters
         ----------
-        X : array-like of str, shape (n,)
+        X : array-like of str, shape (n,), or array-like of float, shape (n, d)
+            Sequences, or precomputed features (members of ``mlp``).
         y : array-like of {0, 1}, shape (n,)
         eval_set : tuple (X_val, y_val), optional
             Validation rows every member stops on; without it one split of the members'
@@ -165,13 +181,14 @@ class EnsembleClassifier(SequenceClassifier):
         """
         t0 = time.perf_counter()
         self._check()
-        seqs = as_sequences(X)
+        features = input_kind(X) == FEATURES
+        seqs = as_features(X) if features else as_sequences(X)
         if len(seqs) == 0:
             raise BadInputError("no training sequences")
         labels = as_labels(y, len(seqs))
         weights = as_weights(sample_weight, len(seqs))
         seed = seed_from(self.random_state)
-        members = [self._member(k, seed) for k in range(int(self.n_members))]
+        members = [self._member(k, seed, features) for k in range(int(self.n_members))]
         if eval_set is None:
             vf = members[0].validation_fraction
             train_idx, val_idx = validation_split(len(seqs), vf, seed)
@@ -180,7 +197,7 @@ class EnsembleClassifier(SequenceClassifier):
             seqs, labels = seqs[train_idx], labels[train_idx]
             weights = None if weights is None else weights[train_idx]
 
-        if self._can_stack(members, weights):
+        if not features and self._can_stack(members, weights):
             self._fit_stacked(members, seqs, labels, eval_set, progress)
             self.engine_ = "stacked"
         else:
@@ -252,12 +269,19 @@ class EnsembleClassifier(SequenceClassifier):
         self.classes_ = CLASSES.copy()
         self.alphabet_ = first.alphabet_
         self.max_len_ = int(first.max_len_)
+        self._adopt_input(first)
         self.random_seed_ = int(seed)
         self.epochs_run_ = int(sum(m.epochs_run_ for m in members))
         self.best_epoch_ = int(round(float(np.mean([m.best_epoch_ for m in members]))))
         self.history_ = list(first.history_)
         self.members_history_ = [list(m.history_) for m in members]
         self.train_seconds_ = time.perf_counter() - t0
+
+    def _adopt_input(self, first) -> None:
+        """What the members read: sequences, or ``n_features_in_`` precomputed features."""
+        self.input_kind_ = getattr(first, "input_kind_", SEQUENCES)
+        if self.input_kind_ == FEATURES:
+            self.n_features_in_ = int(first.n_features_in_)
 
     # --- predict ----------------------------------------------------------------------
     @property
@@ -278,7 +302,8 @@ class EnsembleClassifier(SequenceClassifier):
 
         Parameters
         ----------
-        X : array-like of str, shape (n,)
+        X : array-like of str, shape (n,), or array-like of float, shape (n, d)
+            What the members were fitted on.
 
         Returns
         -------
@@ -321,12 +346,14 @@ class EnsembleClassifier(SequenceClassifier):
         seed = int(fitted.get("random_seed", seed_from(self.random_state)))
         members = []
         for k, member_info in enumerate(infos):
-            m = self._member(k, seed)
+            kind = (member_info.get("input") or {}).get("kind", SEQUENCES)
+            m = self._member(k, seed, features=kind == FEATURES)
             prefix = f"members.{k}."
             own = {n[len(prefix) :]: t for n, t in tensors.items() if n.startswith(prefix)}
             m._restore(own, member_info)
             members.append(m)
         self.members_ = members
+        self._adopt_input(members[0])
         self.random_seed_ = seed
         self.members_history_ = [list(m.history_) for m in members]
         self.engine_ = str(fitted.get("engine", "plain"))
