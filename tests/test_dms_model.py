@@ -197,3 +197,33 @@ def test_a_sweep_file_takes_the_dms_options(pg, tmp_path):
     assert ds.extra["layout"] == "proteingym" and "positions" not in ds.extra
     assert {len(s) for s in ds.sequences} == {len(TARGET)}
     assert ds.extra["mutant_col"] == "mutant"
+
+
+def test_predict_builds_sequences_from_mutation_strings(pg, tmp_path, capsys):
+    """A model trained from mutation strings predicts from mutation strings (its target and
+    numbering are saved with it), the same as from the full sequences."""
+    df = pd.read_csv(pg)
+    muts = tmp_path / "mutants.csv"
+    df[["mutant", "DMS_score", "DMS_score_bin"]].to_csv(muts, index=False)
+    model_dir = tmp_path / "model"
+    assert main(["train", "--data", str(muts), "--mutant-col", "mutant", "--target-seq", TARGET,
+                 "--label-col", "DMS_score_bin", "--model", "logreg", "--method", "bce",
+                 "--positions", "variable", "--out", str(model_dir)]) == 0  # fmt: skip
+    meta = json.loads((model_dir / "model.json").read_text())["metadata"]
+    assert meta["data"]["target_seq"] == TARGET and meta["data"]["mutant_col"] == "mutant"
+    out_m, out_s = tmp_path / "by_mutant.csv", tmp_path / "by_sequence.csv"
+    assert main(["predict", str(model_dir), str(muts), "--mutant-col", "mutant",
+                 "--out", str(out_m)]) == 0  # fmt: skip
+    assert main(["predict", str(model_dir), str(pg), "--seq-col", "mutated_sequence",
+                 "--out", str(out_s)]) == 0  # fmt: skip
+    a, b = pd.read_csv(out_m)["prob_positive"], pd.read_csv(out_s)["prob_positive"]
+    assert len(a) == len(df) and np.allclose(a, b, atol=1e-12)
+    bad = tmp_path / "bad.csv"
+    rows = df[["mutant"]].head(6).copy()
+    rows.loc[4, "mutant"] = "A3G"  # the target has T at position 3
+    rows.to_csv(bad, index=False)
+    capsys.readouterr()
+    assert main(["predict", str(model_dir), str(bad), "--mutant-col", "mutant",
+                 "--out", str(tmp_path / "p.csv")]) == 2  # fmt: skip
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "row 6" in err and "does not match" in err, err

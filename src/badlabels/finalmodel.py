@@ -184,6 +184,11 @@ def train_final(
             "label_col": extra.get("label_col", "label"),
             "label_kind": extra.get("label_kind"),
             "threshold": dataset.threshold,
+            **(
+                {"mutant_col": extra["mutant_col"], "target_seq": extra["target_seq"],
+                 "offset": int(extra.get("offset") or 0)}
+                if extra.get("target_seq") else {}
+            ),  # fmt: skip
         },
         "validation": {
             "split": "noisy validation split: the labels as given (possibly noisy), "
@@ -387,6 +392,53 @@ def _new_features(model, model_dir, features, input_path: Path, unit: str, seq_c
     return rows_x
 
 
+def _mutation_builder(meta: dict, mutant_col, target_seq, offset, file: str):
+    """A function ``(column values, rows) -> Series of sequences`` built from mutation strings,
+    or None without ``mutant_col``."""
+    if mutant_col is None:
+        if target_seq is not None or offset is not None:
+            raise BadInputError(
+                "--target-seq and --offset are for building sequences from mutation strings; "
+                "name their column with --mutant-col"
+            )
+        return None
+    import pandas as pd
+
+    from badlabels.data.io import is_hgvs
+    from badlabels.data.mutations import build_from_hgvs, build_sequences, read_target
+    from badlabels.data.validate import Where
+
+    data = meta.get("data") or {}
+    target = read_target(target_seq) if target_seq is not None else data.get("target_seq")
+    if not target:
+        raise BadInputError(
+            "--mutant-col needs the target sequence the mutations apply to: give it with "
+            "--target-seq (the model was not trained from mutation strings)"
+        )
+    shift = int(offset if offset is not None else data.get("offset") or 0)
+    where = Where(file, "row")
+
+    def build(values, rows):
+        if is_hgvs(mutant_col, values):
+            seqs, kept, _ = build_from_hgvs(
+                values, target, offset=shift, rows=rows, where=where, column=mutant_col
+            )
+            if not kept.all():
+                i = int(np.argmin(kept))
+                raise where.error(
+                    f"variant {str(values.iat[i])!r} in column {mutant_col!r} is not a "
+                    "substitution the model can score (synonymous, indel or missing)",
+                    int(rows[i]),
+                )
+        else:
+            seqs = build_sequences(
+                values, target, offset=shift, rows=rows, where=where, column=mutant_col
+            )
+        return pd.Series(seqs, index=values.index, dtype=object)
+
+    return build
+
+
 def _projected(seqs, rows, cut: dict, file: str, unit: str):
     """``seqs`` (a pandas Series of full-length sequences) cut to the model's positions."""
     import pandas as pd
@@ -420,6 +472,9 @@ def predict_file(
     device: str | None = None,
     progress: Progress | None = None,
     features=None,
+    mutant_col: str | None = None,
+    target_seq: str | None = None,
+    offset: int | None = None,
 ) -> PredictSummary:
     """Predict every sequence of a table with a saved model, streaming in chunks.
 
@@ -450,6 +505,15 @@ def predict_file(
         only for one): a ``.npy`` array of shape (rows, d) aligned to the input's data rows,
         or a table keyed by sequence (:func:`badlabels.data.features.read_features`). The
         input is then read twice (its sequences first, to fetch their features).
+    mutant_col : str, optional
+        Build each row's sequence from the mutation strings in this column (``A1P:D2N`` or
+        MaveDB ``hgvs_pro``) applied to ``target_seq`` (default: the target the model was
+        trained with, ``metadata["data"]["target_seq"]``), numbered with ``offset`` (default:
+        as in training). Rows that are not substitutions (synonymous, indels) are refused.
+    target_seq : str, optional
+        The target sequence or a FASTA file, with ``mutant_col``.
+    offset : int, optional
+        With ``mutant_col``: position P is residue P - ``offset`` of the target.
 
     Returns
     -------
@@ -490,6 +554,10 @@ def predict_file(
 
     from badlabels.data.validate import as_text
 
+    build = _mutation_builder(meta, mutant_col, target_seq, offset, str(input_path))
+    if build is not None:
+        seq_col = mutant_col
+
     def chunks():
         for chunk in read_table_chunks(input_path, fmt, chunksize):
             if seq_col not in chunk.columns:
@@ -499,7 +567,10 @@ def predict_file(
                     file=str(input_path),
                     row=1 if unit == "row" else None,
                 )
-            seqs = as_text(chunk[seq_col]).str.upper()
+            if build is None:
+                seqs = as_text(chunk[seq_col]).str.upper()
+            else:
+                seqs = build(chunk[seq_col], chunk.index.to_numpy())
             if cut is not None:
                 seqs = _projected(seqs, chunk.index.to_numpy(), cut, str(input_path), unit)
             yield chunk, seqs

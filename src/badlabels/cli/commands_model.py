@@ -182,6 +182,9 @@ def predict(
     chunksize: Annotated[int, typer.Option("--chunksize", help="Rows read and predicted at a time.")] = 100_000,
     device: Annotated[str | None, typer.Option("--device", help="cpu or cuda (default: as saved, auto).")] = None,
     features: Annotated[Path | None, typer.Option("--features", metavar="FILE", help="Precomputed features of the input's rows, for a model trained with --features: a .npy aligned to the input's data rows, or a table keyed by sequence.")] = None,
+    mutant_col: Annotated[str | None, typer.Option("--mutant-col", help="Build the sequences from mutation strings in this column (A1P:D2N or hgvs_pro) applied to the target sequence (default: the one the model was trained with).")] = None,
+    target_seq: Annotated[str | None, typer.Option("--target-seq", help="With --mutant-col: the target sequence or a FASTA file (default: the model's training target).")] = None,
+    offset: Annotated[int | None, typer.Option("--offset", help="With --mutant-col: position P is residue P - N of the target (default: as in training).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line.")] = False,
 ) -> None:
     """Score new sequences with a saved model: P(label = 1) for every input row.
@@ -189,7 +192,8 @@ def predict(
     Sequences are checked against the model's alphabet and length rules first: a sequence
     it cannot read stops the run with its row named. Large files are streamed in chunks.
     A model trained on precomputed features (train --features) needs the new rows' features
-    (--features FILE) and reads those instead of the sequences.
+    (--features FILE) and reads those instead of the sequences. --mutant-col builds the
+    sequences from mutation strings, as training did.
     """
     from badlabels.finalmodel import predict_file
 
@@ -205,6 +209,7 @@ def predict(
         summary = predict_file(
             model_dir, input_file, out, seq_col=seq_col, prob_col=prob_col,
             chunksize=chunksize, device=device, progress=on_chunk, features=features,
+            mutant_col=mutant_col, target_seq=target_seq, offset=offset,
         )  # fmt: skip
     console.print(
         f"[green]wrote[/] {summary.out}: {summary.n_rows:,} rows with {summary.prob_col} "
