@@ -668,8 +668,7 @@ class InputRows:
 def _row_sequences(dataset: Dataset, table, seq_col: str | None, file: str) -> np.ndarray:
     """Each input row's sequence as the loader made it (read, or built from mutation strings,
     then projected onto the modelled positions); None where the loader skipped the row."""
-    from badlabels.data.io import is_hgvs
-    from badlabels.data.mutations import build_from_hgvs, build_sequences
+    from badlabels.data.mutations import build_variants
     from badlabels.data.positions import project
     from badlabels.data.validate import as_text
 
@@ -678,11 +677,8 @@ def _row_sequences(dataset: Dataset, table, seq_col: str | None, file: str) -> n
     if mutant_col is not None and target is not None and mutant_col in table.columns:
         values, offset = table[mutant_col], int(extra.get("offset") or 0)
         seqs = np.full(len(table), None, dtype=object)
-        if is_hgvs(mutant_col, values):
-            built, kept, _ = build_from_hgvs(values, target, offset=offset, column=mutant_col)
-            seqs[kept] = built
-        else:
-            seqs[:] = build_sequences(values, target, offset=offset, column=mutant_col)
+        built, kept, _ = build_variants(values, target, offset=offset, column=mutant_col)
+        seqs[kept] = built
     else:
         # the column the loader really read (built-in GB1 reads "variant" whatever --seq-col says)
         col = extra.get("seq_col") or seq_col or "sequence"

@@ -404,8 +404,7 @@ def _mutation_builder(meta: dict, mutant_col, target_seq, offset, file: str):
         return None
     import pandas as pd
 
-    from badlabels.data.io import is_hgvs
-    from badlabels.data.mutations import build_from_hgvs, build_sequences, read_target
+    from badlabels.data.mutations import build_variants, read_target
     from badlabels.data.validate import Where
 
     data = meta.get("data") or {}
@@ -419,20 +418,15 @@ def _mutation_builder(meta: dict, mutant_col, target_seq, offset, file: str):
     where = Where(file, "row")
 
     def build(values, rows):
-        if is_hgvs(mutant_col, values):
-            seqs, kept, _ = build_from_hgvs(
-                values, target, offset=shift, rows=rows, where=where, column=mutant_col
-            )
-            if not kept.all():
-                i = int(np.argmin(kept))
-                raise where.error(
-                    f"variant {str(values.iat[i])!r} in column {mutant_col!r} is not a "
-                    "substitution the model can score (synonymous, indel or missing)",
-                    int(rows[i]),
-                )
-        else:
-            seqs = build_sequences(
-                values, target, offset=shift, rows=rows, where=where, column=mutant_col
+        seqs, kept, _ = build_variants(
+            values, target, offset=shift, rows=rows, where=where, column=mutant_col
+        )
+        if not kept.all():
+            i = int(np.argmin(kept))
+            raise where.error(
+                f"variant {str(values.iat[i])!r} in column {mutant_col!r} is not a "
+                "substitution the model can score (synonymous, indel or missing)",
+                int(rows[i]),
             )
         return pd.Series(seqs, index=values.index, dtype=object)
 

@@ -67,7 +67,7 @@ from badlabels.data.layouts import (
     resolve_format,
     score_or_binary_labels,
 )
-from badlabels.data.mutations import build_from_hgvs, build_sequences, read_target
+from badlabels.data.mutations import build_variants, is_hgvs, read_target
 from badlabels.data.positions import POSITION_MODES, choose_positions, project, template
 from badlabels.data.validate import (
     MISSING_TOKENS,
@@ -550,22 +550,18 @@ def load_file(
             mutant_col=plan.mutant_col, target_length=len(target), offset=offset,
             target_seq=target,
         )  # fmt: skip
+        sequences, kept, counted = build_variants(
+            values, target, offset=offset, rows=rows, where=where, column=plan.mutant_col
+        )
         if is_hgvs(plan.mutant_col, values):
-            sequences, kept, counted = build_from_hgvs(
-                values, target, offset=offset, rows=rows, where=where, column=plan.mutant_col
-            )
             extra["n_synonymous"] = int(counted["synonymous"])
             extra["n_skipped_variants"] = int(counted["skipped"])
-            if not kept.all():
-                df, rows, pos = df[kept], rows[kept], pos[kept]
-            if len(df) == 0:
-                raise where.error(
-                    f"no rows left: every variant in column {plan.mutant_col!r} is synonymous "
-                    "or not a substitution"
-                )
-        else:
-            sequences = build_sequences(
-                values, target, offset=offset, rows=rows, where=where, column=plan.mutant_col
+        if not kept.all():
+            df, rows, pos = df[kept], rows[kept], pos[kept]
+        if len(df) == 0:
+            raise where.error(
+                f"no rows left: every variant in column {plan.mutant_col!r} is synonymous "
+                "or not a substitution"
             )
         extra["sequence_source"] = (
             f"mutations in column {plan.mutant_col!r} applied to the target sequence"
@@ -745,15 +741,6 @@ def _check_offset(offset, file) -> int:
     if value != offset and not isinstance(offset, str):
         raise BadInputError(f"offset must be an integer, got {offset!r}", file=file)
     return value
-
-
-def is_hgvs(column: str, values) -> bool:
-    """MaveDB ``hgvs_pro`` strings rather than ProteinGym ``A1P:D2N`` ones."""
-    if column == MAVEDB_HGVS:
-        return True
-    text = as_text(values)
-    filled = text[~text.str.lower().isin(MISSING_TOKENS)]
-    return bool(len(filled)) and str(filled.iat[0]).startswith("p.")
 
 
 def _target(target_seq, ref, column: str, layout, where: Where) -> str:

@@ -35,12 +35,15 @@ import re
 import numpy as np
 
 from badlabels.data.encoding import AMINO_ACIDS
+from badlabels.data.layouts import MAVEDB_HGVS
 from badlabels.data.validate import MISSING_TOKENS, Where, as_text
 from badlabels.errors import BadInputError
 
 __all__ = [
     "apply_mutations",
     "build_from_hgvs",
+    "build_variants",
+    "is_hgvs",
     "build_sequences",
     "parse_hgvs_pro",
     "parse_mutant",
@@ -470,3 +473,37 @@ def build_from_hgvs(
     out = np.empty(len(seqs), dtype=object)
     out[:] = seqs
     return out, kept, {"synonymous": synonymous, "skipped": skipped}
+
+
+def is_hgvs(column: str, values) -> bool:
+    """Whether ``values`` are MaveDB ``hgvs_pro`` strings (the column is named ``hgvs_pro``,
+    or its first filled cell starts with ``p.``) rather than ProteinGym ``A1P:D2N`` ones."""
+    if column == MAVEDB_HGVS:
+        return True
+    text = as_text(values)
+    filled = text[~text.str.lower().isin(MISSING_TOKENS)]
+    return bool(len(filled)) and str(filled.iat[0]).startswith("p.")
+
+
+def build_variants(
+    values, target: str, *, offset: int = 0, rows=None, where: Where | None = None,
+    column: str = "mutant",
+) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Sequences from a column of mutation strings of either kind (:func:`is_hgvs`).
+
+    ProteinGym strings go through :func:`build_sequences` (every row kept), ``hgvs_pro``
+    strings through :func:`build_from_hgvs`.
+
+    Returns
+    -------
+    sequences : ndarray of str (object), shape (k,)
+        The kept rows' sequences.
+    kept : ndarray of bool, shape (n,)
+    counts : dict
+        ``{"synonymous": ..., "skipped": ...}`` (both 0 for ProteinGym strings).
+    """
+    if is_hgvs(column, values):
+        return build_from_hgvs(values, target, offset=offset, rows=rows, where=where,
+                               column=column)  # fmt: skip
+    seqs = build_sequences(values, target, offset=offset, rows=rows, where=where, column=column)
+    return seqs, np.ones(len(seqs), dtype=bool), {"synonymous": 0, "skipped": 0}
