@@ -159,8 +159,8 @@ def _load_png(path) -> np.ndarray:
         return img[..., :3].mean(axis=-1) if img.ndim == 3 else img
 
 
-@pytest.mark.browser
-def test_report_renders_in_headless_chromium(report_dir, tmp_path):
+def render_in_chromium(page, tmp_path):
+    """Screenshot ``page`` in headless chromium; fail on console errors or a blank page."""
     browser = _chromium()
     if browser is None:
         pytest.skip(
@@ -174,7 +174,7 @@ def test_report_renders_in_headless_chromium(report_dir, tmp_path):
             "--no-first-run", "--disable-background-networking", "--disable-component-update",
             "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr",
             "--v=0", f"--screenshot={shot}", "--window-size=1280,2000",
-            (report_dir / "report.html").resolve().as_uri(),
+            page.resolve().as_uri(),
         ],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
@@ -186,6 +186,11 @@ def test_report_renders_in_headless_chromium(report_dir, tmp_path):
     assert img.shape[0] >= 1000 and img.shape[1] >= 1000
     assert img.std() > 0.05, "screenshot looks blank"
     assert (img < 0.9).mean() > 0.02, "screenshot looks blank (almost all white)"
+
+
+@pytest.mark.browser
+def test_report_renders_in_headless_chromium(report_dir, tmp_path):
+    render_in_chromium(report_dir / "report.html", tmp_path)
 
 
 def test_report_frame_matches_results_csv_columns(report_dir):

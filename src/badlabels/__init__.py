@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 
 from badlabels.errors import BadInputError, BadlabelsError
 
-__all__ = ["__version__", "BadInputError", "BadlabelsError", "load_model"]
+__all__ = ["__version__", "BadInputError", "BadlabelsError", "load_model", "plan"]
 
 
 def load_model(path):
@@ -28,3 +28,15 @@ def load_model(path):
     from badlabels.models.persist import load_model as _load
 
     return _load(path)
+
+
+def plan(data, labels=None, **options):
+    """What a noisy dataset is worth: :func:`badlabels.planner.plan` (same parameters).
+
+    Returns a :class:`badlabels.planner.PlanResult`: the measured points, the fitted curve
+    (``.fit``), the scenarios with intervals (``.scenarios``, ``.scenario(key)``), the
+    exchange rate and the recommendation.
+    """
+    from badlabels.planner import plan as _plan
+
+    return _plan(data, labels, **options)

@@ -51,7 +51,7 @@ app = typer.Typer(
 # Command modules register themselves on import.
 from badlabels.cli import commands_experiment  # noqa: E402,F401
 
-for _optional in ("commands_sweep", "commands_audit", "commands_model"):
+for _optional in ("commands_sweep", "commands_audit", "commands_model", "commands_plan"):
     try:
         __import__(f"badlabels.cli.{_optional}")
     except ModuleNotFoundError as exc:  # module not written yet

@@ -58,6 +58,67 @@ def out_of_fold_stacked(
     ``make_estimator(repeat, fold)`` builds fold ``fold`` of repeat ``repeat`` (0-based);
     ``given``: folds that came with the data (:func:`~badlabels.methods.folds.stratified_folds`).
     """
+    splits = list(stratified_folds(y, n_folds, seed, repeats, given))
+    ests = [make_estimator(r, k) for r, k, _, _ in splits]
+    where = [{"repeat": r + 1, "repeats": repeats, "fold": k + 1} for r, k, _, _ in splits]
+    out = fit_predict_stacked(
+        seqs, [y] * len(splits), [s[2] for s in splits], [s[3] for s in splits], ests,
+        device=device, progress=progress, where=where, n_folds=n_folds,
+    )  # fmt: skip
+    if out is None:
+        return None
+    held_p1, records = out
+    total = np.zeros((len(y), 2), dtype=np.float64)
+    from badlabels.models.base import proba_from_p1
+
+    for (_, _, _, held), p1 in zip(splits, held_p1, strict=True):
+        total[held] += proba_from_p1(p1)
+    return total / repeats, records
+
+
+def fit_predict_stacked(
+    seqs: np.ndarray,
+    labels: list[np.ndarray],
+    train_rows: list[np.ndarray],
+    held_rows: list[np.ndarray],
+    ests: list,
+    *,
+    device: str = "auto",
+    progress: Callable[..., object] | None = None,
+    where: list[dict] | None = None,
+    n_folds: int | None = None,
+) -> tuple[list[np.ndarray], list[dict]] | None:
+    """Fit job ``j`` on ``seqs[train_rows[j]]`` with ``labels[j][train_rows[j]]`` and predict
+    ``seqs[held_rows[j]]``, the jobs trained stacked; ``None`` if they cannot be.
+
+    Each job's estimator ``ests[j]`` (unfitted, seeded) gives its seed, inner validation
+    split, loss and schedule, so a job trains as ``ests[j].fit(seqs[train_rows[j]],
+    labels[j][train_rows[j]])`` would (to rounding; jobs of unequal sizes top up the shorter
+    ones' epochs, see :func:`~badlabels.engine.stacked.fit_stacked`: stack equal sizes).
+
+    Parameters
+    ----------
+    seqs : ndarray of str, shape (n,)
+    labels : list of J ndarrays of {0, 1}, shape (n,) each
+        Job ``j``'s labels of every row (only its training rows are read).
+    train_rows, held_rows : list of J int ndarrays
+    ests : list of J unfitted estimators
+    device : str
+    progress : callable, optional
+        ``progress("fold_start" | "epoch" | "fold_end", stacked=, **where[j], ...)``.
+    where : list of J dicts, optional
+        What each job's progress events carry (default ``{"fold": j + 1}``).
+    n_folds : int, optional
+        Carried by the progress events as ``n_folds`` (default J).
+
+    Returns
+    -------
+    held_p1 : list of J float64 ndarrays
+        P(label = 1) of each job's held rows.
+    records : list of J dicts
+        ``n_train``, ``n_heldout``, ``epochs_run``, ``best_epoch``, ``seconds`` (the unit's
+        wall time shared out by epochs run), ``engine`` and the job's ``where``.
+    """
     import torch
 
     from badlabels.data.encoding import AMINO_ACIDS, encode
@@ -66,13 +127,14 @@ def out_of_fold_stacked(
     from badlabels.engine.trainer import resolve_device, to_device_data
     from badlabels.errors import BadInputError
     from badlabels.methods.stacking import max_k
-    from badlabels.models.base import proba_from_p1, seed_from
+    from badlabels.models.base import seed_from
 
-    splits = list(stratified_folds(y, n_folds, seed, repeats, given))
-    ests = [make_estimator(r, k) for r, k, _, _ in splits]
     key = stackable(ests)
     if key is None:
         return None
+    n_jobs = len(ests)
+    where = where if where is not None else [{"fold": j + 1} for j in range(n_jobs)]
+    n_folds = n_jobs if n_folds is None else n_folds
     dev = resolve_device(device)
     precision = requested_precision()
 
@@ -81,24 +143,24 @@ def out_of_fold_stacked(
     if len(lengths) and lengths.min() == 0:
         raise BadInputError(f"sequence at index {int(np.argmin(lengths))} is empty")
     data = to_device_data(tokens, lengths, device=dev)
-    y_all = torch.as_tensor(y, dtype=torch.float32, device=dev)
+    same = all(lab is labels[0] for lab in labels)
+    y_jobs = [torch.as_tensor(labels[0] if same else lab, dtype=torch.float32, device=dev)
+              for lab in ([labels[0]] if same else labels)]  # fmt: skip
 
-    total = np.zeros((len(y), 2), dtype=np.float64)
-    records: list[dict] = []
+    held_p1: list[np.ndarray | None] = [None] * n_jobs
+    records: list[dict | None] = [None] * n_jobs
     limit = max_k(device)
-    for first in range(0, len(splits), limit):
-        unit = list(range(first, min(first + limit, len(splits))))
+    for first in range(0, n_jobs, limit):
+        unit = list(range(first, min(first + limit, n_jobs)))
         t0 = time.perf_counter()
-        fit_rows, val_rows = zip(*(_inner_split(splits[i][2], ests[i]) for i in unit), strict=True)
-        where = [
-            {"repeat": splits[i][0] + 1, "repeats": repeats, "fold": splits[i][1] + 1} for i in unit
-        ]
+        fit_rows, val_rows = zip(*(_inner_split(train_rows[i], ests[i]) for i in unit), strict=True)
+        here = [where[i] for i in unit]
         if progress is not None:
-            for i, w in zip(unit, where, strict=True):
-                progress("fold_start", n_folds=n_folds, n_train=len(splits[i][2]),
+            for i, w in zip(unit, here, strict=True):
+                progress("fold_start", n_folds=n_folds, n_train=len(train_rows[i]),
                          stacked=len(unit), **w)  # fmt: skip
 
-        def on_event(event, model=None, _where=where, **info):
+        def on_event(event, model=None, _where=here, **info):
             if progress is None:
                 return
             if event == "model_done":
@@ -106,15 +168,19 @@ def out_of_fold_stacked(
             else:
                 progress(event, n_folds=n_folds, stacked=len(_where), **_where[model], **info)
 
+        if same:
+            y_unit = y_jobs[0].unsqueeze(0).expand(len(unit), -1)
+        else:
+            y_unit = torch.stack([y_jobs[i] for i in unit])
         has_val = all(len(r) for r in val_rows)
         result = fit_stacked(
             data.tokens,
             data.lengths,
-            y_all.unsqueeze(0).expand(len(unit), -1),
+            y_unit,
             seeds=[seed_from(ests[i].random_state) for i in unit],
             val_tokens=data.tokens if has_val else None,
             val_lengths=data.lengths if has_val else None,
-            val_y=y_all.unsqueeze(0).expand(len(unit), -1) if has_val else None,
+            val_y=y_unit if has_val else None,
             rows=[torch.as_tensor(r, device=dev) for r in fit_rows],
             val_rows=[torch.as_tensor(r, device=dev) for r in val_rows] if has_val else None,
             n_tokens=len(alphabet) + 1,
@@ -125,23 +191,22 @@ def out_of_fold_stacked(
             precision=precision,
             progress=on_event,
         )
-        held = [torch.as_tensor(splits[i][3], device=dev) for i in unit]
+        held = [torch.as_tensor(held_rows[i], device=dev) for i in unit]
         logits = predict_stacked_rows(result.module, data.tokens, data.lengths, held)
         seconds = time.perf_counter() - t0
         epochs = max(sum(result.epochs_run), 1)
         for pos, i in enumerate(unit):
-            p1 = torch.sigmoid(logits[pos].double()).cpu().numpy()
-            total[splits[i][3]] += proba_from_p1(p1)
-            records.append({
-                **where[pos],
-                "n_train": int(len(splits[i][2])),
-                "n_heldout": int(len(splits[i][3])),
+            held_p1[i] = torch.sigmoid(logits[pos].double()).cpu().numpy()
+            records[i] = {
+                **where[i],
+                "n_train": int(len(train_rows[i])),
+                "n_heldout": int(len(held_rows[i])),
                 "epochs_run": int(result.epochs_run[pos]),
                 "best_epoch": int(result.best_epoch[pos]),
                 "seconds": float(seconds * result.epochs_run[pos] / epochs),
                 "engine": "stacked",
-            })  # fmt: skip
-    return total / repeats, records
+            }
+    return held_p1, records
 
 
-__all__ = ["out_of_fold_stacked", "stackable"]
+__all__ = ["fit_predict_stacked", "out_of_fold_stacked", "stackable"]
