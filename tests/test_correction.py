@@ -151,3 +151,15 @@ def test_bad_options():
         bootstrap_corrected([0, 1], [0.2, 0.6], _sym(0.1), n_boot=0)
     with pytest.raises(BadInputError, match="alpha"):
         bootstrap_corrected([0, 1], [0.2, 0.6], _sym(0.1), alpha=1.0)
+
+
+def test_corrected_auroc_from_its_summaries_is_the_same_number():
+    from badlabels.evaluation.correction import corrected_auroc, corrected_auroc_from
+    from badlabels.evaluation.metrics import auroc
+
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 500)
+    p = np.clip(0.3 * y + rng.random(500) * 0.7, 0, 1)
+    nm = [[0.7, 0.25], [0.3, 0.75]]
+    want = corrected_auroc(y, p, nm, convention="cleanlab")
+    assert corrected_auroc_from(auroc(y, p), float(y.mean()), nm, convention="cleanlab") == want

@@ -51,7 +51,7 @@ import numpy as np
 
 from badlabels.data.dataset import Dataset
 from badlabels.errors import BadInputError
-from badlabels.evaluation.correction import corrected_auroc
+from badlabels.evaluation.correction import corrected_auroc_from
 from badlabels.evaluation.learning_curve import CurveFit, effective_size, fit_curve
 from badlabels.evaluation.metrics import auroc
 from badlabels.evaluation.noise_estimate import estimate_noise
@@ -332,8 +332,8 @@ def _run_jobs(X, y, jobs, ids, make_estimator, store: _JobStore, seed: int, engi
                      n_train=int(np.mean([len(jobs[j]["train"]) for j in members])))  # fmt: skip
         out = None
         if engine != "plain" and isinstance(X, np.ndarray) and X.dtype == object:
-            out = _stacked_in_chunks(X, labels, jobs, members, ests, where, store, ids, device,
-                                     fit_predict_stacked, progress, work)  # fmt: skip
+            out = _stacked(X, labels, jobs, members, ests, where, store, ids, device,
+                           fit_predict_stacked, progress, work)  # fmt: skip
         if out is None:
             out = []
             for j, est, lab, w in zip(members, ests, labels, where, strict=True):
@@ -359,37 +359,26 @@ def _run_jobs(X, y, jobs, ids, make_estimator, store: _JobStore, seed: int, engi
     return p1s, recs
 
 
-def _stacked_in_chunks(X, labels, jobs, members, ests, where, store, ids, device, fit_fn,
-                       progress, work):  # fmt: skip
-    """Stacked units of at most ``max_k`` jobs, each unit's jobs stored as it finishes."""
-    from badlabels.methods.stacking import max_k
+def _stacked(X, labels, jobs, members, ests, where, store, ids, device, fit_fn, progress, work):
+    """The group's jobs trained stacked, each unit's jobs stored as it finishes; None if they
+    cannot be stacked."""
 
-    limit = max_k(device)
-    out = []
-    for first in range(0, len(members), limit):
-        sl = slice(first, first + limit)
-        chunk = members[sl]
+    def on_event(event, **info):
+        if progress is not None and event == "epoch":
+            progress("epoch", **info)
 
-        def on_event(event, **info):
-            if progress is None:
-                return
-            if event == "epoch":
-                progress("epoch", **info)
-
-        res = fit_fn(X, labels[sl], [jobs[j]["train"] for j in chunk],
-                     [jobs[j]["held"] for j in chunk], ests[sl], device=device,
-                     progress=on_event, where=where[sl])  # fmt: skip
-        if res is None:  # not stackable: the caller trains the group plain
-            if first:  # pragma: no cover - one group shares one kind of estimator
-                raise RuntimeError("a stack of one group's jobs became unstackable")
-            return None
-        held_p1, records = res
-        for j, p1, rec in zip(chunk, held_p1, records, strict=True):
+    def on_unit(unit, held_p1, records):
+        for pos, p1, rec in zip(unit, held_p1, records, strict=True):
+            j = members[pos]
             store.put(ids[j], p1, rec)
             if progress is not None:
                 progress("plan_job_done", work=work[j], **rec)
-            out.append((j, p1, rec))
-    return out
+
+    res = fit_fn(X, labels, [jobs[j]["train"] for j in members], [jobs[j]["held"] for j in members],
+                 ests, device=device, progress=on_event, where=where, on_unit=on_unit)  # fmt: skip
+    if res is None:
+        return None
+    return [(j, p1, rec) for j, p1, rec in zip(members, res[0], res[1], strict=True)]
 
 
 # ------------------------------------------------------------------ scoring
@@ -437,9 +426,10 @@ def _point_scores(y, idx, point_probs, fold_of, nm):
             pi = p[idx]
             nz, cr = [], []
             for mask in masks[r]:
-                nz.append(auroc(yi[mask], pi[mask]))
-                try:
-                    cr.append(corrected_auroc(yi[mask], pi[mask], nm, convention="cleanlab"))
+                yk = yi[mask]
+                nz.append(auroc(yk, pi[mask]))
+                try:  # the noisy AUROC, corrected (computed once: this runs in the bootstrap)
+                    cr.append(corrected_auroc_from(nz[-1], float(yk.mean()), nm, convention="cleanlab"))
                 except BadInputError:
                     cr.append(float("nan"))
             noisy.append(float(np.nanmean(nz)))
@@ -629,12 +619,12 @@ def plan(
             "labels of the rarer class per fit; use larger --fractions or more data"
         )
     params = params_for(model, model_params, alphabet)
-    build_estimator(model, method, model_params=params)  # bad names fail before training
+    probe = build_estimator(model, method, model_params=params)  # bad names fail before training
     ds = data if isinstance(data, Dataset) else None
     X = seqs
     if ds is not None and ds.features is not None:
         check_features_read([model])
-        X = model_input(ds, model, build_estimator(model, method, model_params=params), method)
+        X = model_input(ds, model, probe, method)
     device = params.get("device", "auto")
 
     jobs = _design(y, opts, seed)

@@ -96,6 +96,7 @@ __all__ = [
     "bootstrap_corrected",
     "corrected_accuracy",
     "corrected_auroc",
+    "corrected_auroc_from",
     "noise_rates",
 ]
 
@@ -206,9 +207,25 @@ def corrected_auroc(y_noisy, prob, noise_matrix, prior=None, *, convention="row"
     float in [0, 1], NaN when undefined (one noisy class, estimated prior 0 or 1).
     """
     y, p, e0, e1, prior = _prepare(y_noisy, prob, noise_matrix, prior, convention)
-    pi_n, q1, q0 = _summaries(y, p, 0.5)
-    auc_noisy = auroc(y, p)
-    auc, _ = _correct(pi_n, auc_noisy, q1, q0, e0, e1, prior)
+    return corrected_auroc_from(auroc(y, p), float(y.mean()) if len(y) else float("nan"),
+                                noise_matrix, prior, convention=convention)  # fmt: skip
+
+
+def corrected_auroc_from(auc_noisy: float, pi_noisy: float, noise_matrix, prior=None, *,
+                         convention="row") -> float:  # fmt: skip
+    """:func:`corrected_auroc` from its two summaries, for a caller that has the noisy AUROC.
+
+    Parameters
+    ----------
+    auc_noisy : float
+        AUROC against the noisy labels.
+    pi_noisy : float
+        Share of noisy labels that are 1.
+    noise_matrix, prior, convention
+        As in :func:`corrected_auroc`.
+    """
+    e0, e1 = noise_rates(noise_matrix, convention)
+    auc, _ = _correct(pi_noisy, auc_noisy, np.nan, np.nan, e0, e1, _check_prior(prior))
     return float(auc)
 
 

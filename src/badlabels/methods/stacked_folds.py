@@ -87,6 +87,7 @@ def fit_predict_stacked(
     progress: Callable[..., object] | None = None,
     where: list[dict] | None = None,
     n_folds: int | None = None,
+    on_unit: Callable[[list[int], list[np.ndarray], list[dict]], object] | None = None,
 ) -> tuple[list[np.ndarray], list[dict]] | None:
     """Fit job ``j`` on ``seqs[train_rows[j]]`` with ``labels[j][train_rows[j]]`` and predict
     ``seqs[held_rows[j]]``, the jobs trained stacked; ``None`` if they cannot be.
@@ -110,6 +111,9 @@ def fit_predict_stacked(
         What each job's progress events carry (default ``{"fold": j + 1}``).
     n_folds : int, optional
         Carried by the progress events as ``n_folds`` (default J).
+    on_unit : callable, optional
+        ``on_unit(jobs, held_p1, records)`` once each stacked unit (at most
+        :func:`~badlabels.methods.stacking.max_k` jobs) has finished, e.g. to store them.
 
     Returns
     -------
@@ -206,6 +210,8 @@ def fit_predict_stacked(
                 "seconds": float(seconds * result.epochs_run[pos] / epochs),
                 "engine": "stacked",
             }
+        if on_unit is not None:
+            on_unit(unit, [held_p1[i] for i in unit], [records[i] for i in unit])
     return held_p1, records
 
 
