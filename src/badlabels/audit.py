@@ -54,6 +54,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from badlabels._json import finite_or_none
 from badlabels.data.dataset import Dataset
 from badlabels.errors import BadInputError
 from badlabels.evaluation import binary_metrics, bootstrap_corrected
@@ -223,20 +224,9 @@ class AuditResult:
         }
         if self.detection is not None:
             out["detection"] = self.detection
-        return _finite_or_none(out)
+        return finite_or_none(out)
 
 
-def _finite_or_none(value):
-    """NaN/inf floats -> None, recursively (strict JSON)."""
-    if isinstance(value, dict):
-        return {k: _finite_or_none(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite_or_none(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 # ------------------------------------------------------------------------- out of fold

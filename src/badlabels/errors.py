@@ -25,3 +25,8 @@ class BadInputError(BadlabelsError, ValueError):
             parts.append(f"row {row}")
         where = ", ".join(parts)
         super().__init__(f"{where}: {problem}" if where else problem)
+
+
+class ContinuousLabelsError(BadInputError):
+    """The label column holds continuous scores and no cutoff was given (``--task auto``
+    then learns the scores themselves)."""

@@ -28,9 +28,19 @@ needs to refuse input the model cannot read:
   rows or a table keyed by sequence), never from the sequences; the alphabet and length
   rules are then not applied.
 
+A regression dataset (``Dataset.is_regression``: ``load_data(task="regression")``, or
+``"auto"`` on a continuous label column) trains a regressor
+(:func:`badlabels.methods.regression.build_regressor`, methods ``mse`` (default), ``huber``,
+``student_t``) on ``Dataset.targets`` with the same validation split; its metadata adds
+``task: "regression"``, ``score_transform`` (``{"transform", "floor"}``), ``data.units``
+(what a prediction is in, e.g. ``log10(fitness)``), and the validation metrics
+(:func:`badlabels.evaluation.metrics.regression_metrics` on the noisy validation scores,
+``validation.metrics_on_noisy_scores``). Classifiers' metadata is unchanged.
+
 ``predict_file`` streams a table in chunks (CSV/TSV/text, optionally gzipped, and Parquet;
 FASTA is read whole), checks every sequence against those rules and writes the input rows with
-a probability column.
+a probability column (a regression model: a predicted score column, ``predicted_score``, in
+the units it was trained on).
 """
 
 from __future__ import annotations
@@ -52,17 +62,22 @@ from badlabels.models import params_for
 
 __all__ = [
     "DEFAULT_PROB_COL",
+    "DEFAULT_SCORE_COL",
     "PredictSummary",
     "check_model_input",
     "length_rules",
     "params_for",
     "predict_file",
     "save_final",
+    "score_units",
     "train_final",
 ]
 
 DEFAULT_PROB_COL = "prob_positive"
-"""Name of the probability column ``predict`` adds."""
+"""Name of the probability column ``predict`` adds (classifiers)."""
+
+DEFAULT_SCORE_COL = "predicted_score"
+"""Name of the predicted score column ``predict`` adds (regression models)."""
 
 Progress = Callable[..., object]
 
@@ -87,7 +102,7 @@ def length_rules(sequences) -> dict:
 def train_final(
     dataset: Dataset,
     model: str = "lstm",
-    method: str = "bce",
+    method: str | None = None,
     *,
     model_params: dict | None = None,
     method_params: dict | None = None,
@@ -101,9 +116,18 @@ def train_final(
     ----------
     dataset : Dataset
         Sequences with their (possibly noisy) labels; with ``features`` (n, d), an ``mlp`` or
-        ``logreg`` trains on those instead (a loss-based ``method`` only).
-    model, method : str
-        Passed to :func:`badlabels.methods.registry.build_estimator`.
+        ``logreg`` trains on those instead (a loss-based ``method`` only). A regression
+        dataset (``dataset.is_regression``) trains a regressor on ``dataset.targets``
+        (``mlp`` / ``ridge`` read its features, if any).
+    model : str
+        Passed to :func:`badlabels.methods.registry.build_estimator` (classification) or
+        :func:`badlabels.methods.regression.build_regressor` (regression: a key of
+        :data:`badlabels.models.regression.REGRESSORS`).
+    method : str, optional
+        Training method; default ``"bce"`` (classification) or ``"mse"`` (regression). A
+        regression dataset takes the methods of
+        :data:`badlabels.methods.regression.REGRESSION_METHODS` only, a classification one
+        those of :data:`badlabels.methods.registry.METHODS`.
     model_params : dict, optional
         Model constructor parameters (``max_epochs``, ``patience``, ``batch_size``, ``lr``,
         ``device`` ...). ``random_state`` defaults to ``seed``; ``alphabet`` to the dataset's.
@@ -125,10 +149,13 @@ def train_final(
     Raises
     ------
     BadInputError
-        Bad options, or too few sequences to hold out a validation split.
+        Bad options (a method of the other task among them), or too few sequences to hold
+        out a validation split.
     """
-    from badlabels.methods.registry import build_estimator
-
+    regression = dataset.is_regression
+    if method is None:
+        method = "mse" if regression else "bce"
+    _check_method_task(method, regression)
     try:
         vf = float(val_fraction)
     except (TypeError, ValueError):
@@ -141,6 +168,138 @@ def train_final(
     # split_indices is the one place that splits: its held-out part is our validation split.
     split = split_indices(n, (1.0 - vf, 0.0, vf), seed=seed)
     train_idx, val_idx = split.train, split.test
+    if regression:
+        est, X, val_metrics, seconds = _fit_regressor(
+            dataset, model, method, model_params, method_params, seed, train_idx, val_idx,
+            progress,
+        )  # fmt: skip
+        wrappers: list = []
+    else:
+        est, X, val_metrics, seconds, wrappers = _fit_classifier(
+            dataset, model, method, model_params, method_params, seed, train_idx, val_idx,
+            progress,
+        )  # fmt: skip
+
+    alphabet = getattr(est, "alphabet_", dataset.alphabet)
+    architecture = est.architecture() if hasattr(est, "architecture") else {"type": model}
+    extra = dataset.extra or {}
+    label_col = extra.get("label_col", "label")
+    if regression:
+        transform = dict(extra.get("score_transform") or {"transform": "none", "floor": None})
+        targets = dataset.targets
+        data_task = {
+            "seq_col": extra.get("seq_col", "sequence"),
+            "label_col": label_col,
+            "units": score_units(label_col, transform),
+            "score_transform": transform,
+            "targets": {
+                "mean": float(np.mean(targets)), "sd": float(np.std(targets)),
+                "min": float(np.min(targets)), "max": float(np.max(targets)),
+            },
+        }  # fmt: skip
+        what, key = "scores", "metrics_on_noisy_scores"
+    else:
+        data_task = {
+            "positive_fraction": dataset.positive_fraction,
+            "seq_col": extra.get("seq_col", "sequence"),
+            "label_col": label_col,
+            "label_kind": extra.get("label_kind"),
+            "threshold": dataset.threshold,
+        }
+        what, key = "labels", "metrics_on_noisy_labels"
+    metadata = {
+        "trained_by": "badlabels train",
+        **({"task": "regression"} if regression else {}),
+        "model": model,
+        "method": method,
+        "method_params": dict(method_params or {}),
+        "alphabet": alphabet,
+        "length_rules": length_rules(dataset.sequences),
+        "architecture": architecture,
+        "data": {
+            "name": dataset.name,
+            "source": dataset.source,
+            "fingerprint": dataset.fingerprint(),
+            "n_sequences": n,
+            **data_task,
+            **(
+                {"mutant_col": extra["mutant_col"], "target_seq": extra["target_seq"],
+                 "offset": int(extra.get("offset") or 0)}
+                if extra.get("target_seq") else {}
+            ),  # fmt: skip
+        },
+        "validation": {
+            "split": f"noisy validation split: the {what} as given (possibly noisy), "
+            "held out at random and used for early stopping",
+            "fraction": vf,
+            "seed": int(seed),
+            "n_train": int(len(train_idx)),
+            "n_val": int(len(val_idx)),
+            key: val_metrics,
+        },
+        "training": {
+            "epochs_run": int(getattr(est, "epochs_run_", 1)),
+            "best_epoch": int(getattr(est, "best_epoch_", 1)),
+            "seconds": float(seconds),
+        },
+        "badlabels_version": badlabels.__version__,
+        "input": (
+            {"kind": "sequences"}
+            if X is dataset.sequences
+            else {"kind": "features", "n_features": int(X.shape[1])}
+        ),
+    }
+    if regression:
+        metadata["score_transform"] = data_task["score_transform"]
+    if extra.get("positions") is not None:  # the model reads only these columns of its input
+        metadata["positions"] = {
+            "positions": [int(p) for p in extra["positions"]],
+            "full_length": int(extra["full_length"]),
+            "template": extra.get("template"),
+        }
+    if wrappers:  # what the method wrapped around the saved model (see unwrap_model)
+        metadata["wrappers"] = wrappers
+    return est, metadata
+
+
+def score_units(label_col: str, transform: dict | None) -> str:
+    """What a regression model's prediction is in: ``log10(COL)`` or ``COL`` itself.
+
+    Parameters
+    ----------
+    label_col : str
+        The score column trained on (GB1: ``fitness``).
+    transform : dict, optional
+        ``{"transform": "log10" | "none", "floor": float}`` (``Dataset.extra["score_transform"]``).
+    """
+    name = (transform or {}).get("transform") or "none"
+    return f"log10({label_col})" if name == "log10" else str(label_col)
+
+
+def _check_method_task(method, regression: bool) -> None:
+    """One-line BadInputError for a training method of the other task."""
+    from badlabels.methods.regression import REGRESSION_METHODS
+
+    if regression and method not in REGRESSION_METHODS:
+        raise BadInputError(
+            f"method {method!r} is not a regression method; a regression model trains with "
+            f"one of: {', '.join(REGRESSION_METHODS)}"
+        )
+    if not regression and isinstance(method, str) and method in REGRESSION_METHODS:
+        from badlabels.methods.registry import METHODS
+
+        if method not in METHODS:
+            raise BadInputError(
+                f"method {method!r} is for regression (continuous scores: --task regression); "
+                f"a classifier trains with one of: {', '.join(METHODS)}"
+            )
+
+
+def _fit_classifier(dataset, model, method, model_params, method_params, seed, train_idx,
+                    val_idx, progress):  # fmt: skip
+    """Build, fit and measure a classifier: ``(est, X, metrics, seconds, wrappers)``."""
+    from badlabels.methods.registry import build_estimator
+
     y = dataset.labels
     if len(np.unique(y[train_idx])) < 2:
         raise BadInputError("the training split holds only one class; use more data")
@@ -161,65 +320,36 @@ def train_final(
     seconds = time.perf_counter() - t0
     est, wrappers = _saveable(est, method)
     prob_val = est.predict_proba(X[val_idx])[:, 1]
-    val_metrics = binary_metrics(y[val_idx], prob_val)
+    return est, X, binary_metrics(y[val_idx], prob_val), seconds, wrappers
 
-    alphabet = getattr(est, "alphabet_", dataset.alphabet)
-    architecture = est.architecture() if hasattr(est, "architecture") else {"type": model}
-    extra = dataset.extra or {}
-    metadata = {
-        "trained_by": "badlabels train",
-        "model": model,
-        "method": method,
-        "method_params": dict(method_params or {}),
-        "alphabet": alphabet,
-        "length_rules": length_rules(dataset.sequences),
-        "architecture": architecture,
-        "data": {
-            "name": dataset.name,
-            "source": dataset.source,
-            "fingerprint": dataset.fingerprint(),
-            "n_sequences": n,
-            "positive_fraction": dataset.positive_fraction,
-            "seq_col": extra.get("seq_col", "sequence"),
-            "label_col": extra.get("label_col", "label"),
-            "label_kind": extra.get("label_kind"),
-            "threshold": dataset.threshold,
-            **(
-                {"mutant_col": extra["mutant_col"], "target_seq": extra["target_seq"],
-                 "offset": int(extra.get("offset") or 0)}
-                if extra.get("target_seq") else {}
-            ),  # fmt: skip
-        },
-        "validation": {
-            "split": "noisy validation split: the labels as given (possibly noisy), "
-            "held out at random and used for early stopping",
-            "fraction": vf,
-            "seed": int(seed),
-            "n_train": int(len(train_idx)),
-            "n_val": int(len(val_idx)),
-            "metrics_on_noisy_labels": val_metrics,
-        },
-        "training": {
-            "epochs_run": int(getattr(est, "epochs_run_", 1)),
-            "best_epoch": int(getattr(est, "best_epoch_", 1)),
-            "seconds": float(seconds),
-        },
-        "badlabels_version": badlabels.__version__,
-        "input": (
-            {"kind": "sequences"}
-            if X is dataset.sequences
-            else {"kind": "features", "n_features": int(X.shape[1])}
-        ),
-    }
-    if extra.get("positions") is not None:  # the model reads only these columns of its input
-        metadata["positions"] = {
-            "positions": [int(p) for p in extra["positions"]],
-            "full_length": int(extra["full_length"]),
-            "template": extra.get("template"),
-        }
-    if wrappers:  # what the method wrapped around the saved model (see unwrap_model)
-        metadata["wrappers"] = wrappers
-    return est, metadata
+
+def _fit_regressor(dataset, model, method, model_params, method_params, seed, train_idx,
+                   val_idx, progress):  # fmt: skip
+    """Build, fit and measure a regressor on ``dataset.targets``: ``(est, X, metrics,
+    seconds)``; metrics are :func:`regression_metrics` on the (noisy) validation scores."""
+    from badlabels.evaluation.metrics import regression_metrics
+    from badlabels.methods.regression import build_regressor, regressor_params
+    from badlabels.models.regression import REGRESSORS
+
+    params = regressor_params(
+        model, {"random_state": seed, **(model_params or {})}, dataset.alphabet
+    )
+    est = build_regressor(model, method, model_params=params, method_params=method_params)
+    X = dataset.sequences
+    if dataset.features is not None:
+        if not getattr(REGRESSORS.get(model), "reads_features", False):
+            readers = [k for k, cls in REGRESSORS.items() if getattr(cls, "reads_features", False)]
+            raise BadInputError(
+                f"precomputed features are read by {' and '.join(readers)} only, and {model} "
+                f"reads sequences; drop --features or train {' or '.join(readers)}"
+            )
+        X = dataset.features
+    y = dataset.targets
+    t0 = time.perf_counter()
+    est.fit(X[train_idx], y[train_idx], eval_set=(X[val_idx], y[val_idx]), progress=progress)
+    seconds = time.perf_counter() - t0
+    pred_val = est.predict(X[val_idx])
+    return est, X, regression_metrics(y[val_idx], pred_val), seconds
 
 
 def _saveable(est, method: str):
@@ -337,15 +467,31 @@ class PredictSummary:
     n_rows : int
         Rows predicted and written.
     n_chunks : int
-    prob_col : str
+    prob_col : str or None
+        The probability column written (a classifier), None for a regression model.
     seconds : float
+    task : {"classification", "regression"}
+        What the model predicts.
+    score_col : str or None
+        The predicted score column written (a regression model), else None.
+    units : str or None
+        A regression model: what its predictions are in (``log10(fitness)``: the units it
+        was trained on, ``metadata["data"]["units"]``), else None.
     """
 
     out: Path
     n_rows: int
     n_chunks: int
-    prob_col: str
+    prob_col: str | None
     seconds: float
+    task: str = "classification"
+    score_col: str | None = None
+    units: str | None = None
+
+    @property
+    def column(self) -> str:
+        """The column ``predict`` added: ``prob_col`` or ``score_col``."""
+        return str(self.score_col if self.task == "regression" else self.prob_col)
 
 
 def _new_features(model, model_dir, features, input_path: Path, unit: str, seq_col: str, chunks):
@@ -460,7 +606,7 @@ def predict_file(
     out,
     *,
     seq_col: str | None = None,
-    prob_col: str = DEFAULT_PROB_COL,
+    prob_col: str | None = None,
     chunksize: int = 100_000,
     fmt: str | None = None,
     device: str | None = None,
@@ -469,8 +615,14 @@ def predict_file(
     mutant_col: str | None = None,
     target_seq: str | None = None,
     offset: int | None = None,
+    score_col: str | None = None,
 ) -> PredictSummary:
     """Predict every sequence of a table with a saved model, streaming in chunks.
+
+    A classifier adds the probability column ``prob_col``; a regression model (its
+    ``model.json`` says ``"task": "regression"``) adds the predicted score column
+    ``score_col`` instead, in the units the model was trained on (e.g. log10 fitness,
+    ``metadata["data"]["units"]``), and never a probability.
 
     Parameters
     ----------
@@ -480,12 +632,13 @@ def predict_file(
         CSV/TSV/text (gzip detected), Parquet or FASTA.
     out : str or Path
         CSV to write (gzipped when it ends with ``.gz``): the input rows, blank lines
-        dropped, plus ``prob_col``.
+        dropped, plus ``prob_col`` (or ``score_col``).
     seq_col : str, optional
         Column of sequences; default the column the model was trained from (else
         ``"sequence"``).
-    prob_col : str, default "prob_positive"
-        Name of the probability column (P(label = 1)).
+    prob_col : str, optional
+        Name of the probability column (P(label = 1)) of a classifier; default
+        ``"prob_positive"``. Refused for a regression model.
     chunksize : int, default 100000
         Rows read, checked and predicted at a time.
     fmt : str, optional
@@ -508,6 +661,9 @@ def predict_file(
         The target sequence or a FASTA file, with ``mutant_col``.
     offset : int, optional
         With ``mutant_col``: position P is residue P - ``offset`` of the target.
+    score_col : str, optional
+        Name of the predicted score column of a regression model; default
+        ``"predicted_score"``. Refused for a classifier.
 
     Returns
     -------
@@ -518,8 +674,9 @@ def predict_file(
     BadInputError
         Unreadable model or input, a missing column, a sequence the model cannot read (named
         with its row), features missing for a model trained on them (or given to one that
-        was not), features of the wrong width or missing for some sequences. A partly written
-        output is removed.
+        was not), features of the wrong width or missing for some sequences, ``prob_col``
+        for a regression model or ``score_col`` for a classifier. A partly written output is
+        removed.
     """
     from badlabels.data.io import read_table_chunks, table_format
     from badlabels.models.persist import load_model
@@ -527,11 +684,31 @@ def predict_file(
     t0 = time.perf_counter()
     if isinstance(chunksize, bool) or not isinstance(chunksize, int) or chunksize < 1:
         raise BadInputError(f"--chunksize must be a whole number >= 1, got {chunksize!r}")
-    if not prob_col or not str(prob_col).strip():
+    if prob_col is not None and not str(prob_col).strip():
         raise BadInputError("the probability column needs a name")
+    if score_col is not None and not str(score_col).strip():
+        raise BadInputError("the predicted score column needs a name")
     model = load_model(model_dir, device=device)
     alphabet, rules = _rules_of(model)
     meta = getattr(model, "metadata_", None) or {}
+    from badlabels.models.regression import is_regressor_model
+
+    regression = is_regressor_model(model)
+    if regression:
+        if prob_col is not None:
+            raise BadInputError(
+                f"the model in {model_dir} is a regression model: it writes a predicted score, "
+                "not a probability; name its column with --score-col"
+            )
+        col, opt = str(score_col or DEFAULT_SCORE_COL), "--score-col"
+        units = (meta.get("data") or {}).get("units") or "the units of its training scores"
+    else:
+        if score_col is not None:
+            raise BadInputError(
+                f"the model in {model_dir} is a classifier: it writes P(label = 1), not a "
+                "score; name its column with --prob-col"
+            )
+        col, opt, units = str(prob_col or DEFAULT_PROB_COL), "--prob-col", None
     if seq_col is None:
         seq_col = (meta.get("data") or {}).get("seq_col") or "sequence"
     input_path = Path(input_path)
@@ -575,10 +752,10 @@ def predict_file(
     try:
         with _open_out(out) as fh:
             for chunk, seqs in chunks():
-                if prob_col in chunk.columns:
+                if col in chunk.columns:
                     raise BadInputError(
-                        f"the input already has a column {prob_col!r}; name the output column "
-                        "differently with --prob-col",
+                        f"the input already has a column {col!r}; name the output column "
+                        f"differently with {opt}",
                         file=str(input_path),
                     )
                 if rows_x is None:
@@ -589,9 +766,14 @@ def predict_file(
                     values = seqs.to_numpy(dtype=object)
                 else:  # a model of precomputed features reads this chunk's feature rows
                     values = rows_x[n_rows : n_rows + len(seqs)]
-                prob = model.predict_proba(values)[:, 1] if len(values) else np.zeros(0)
+                if not len(values):
+                    pred = np.zeros(0)
+                elif regression:  # the score, in the units the model was trained on
+                    pred = np.asarray(model.predict(values), dtype=np.float64)
+                else:
+                    pred = model.predict_proba(values)[:, 1]
                 outc = chunk.reset_index(drop=True)
-                outc[prob_col] = prob
+                outc[col] = pred
                 outc.to_csv(fh, header=n_chunks == 0, index=False)
                 n_rows += len(outc)
                 n_chunks += 1
@@ -604,6 +786,7 @@ def predict_file(
         if not ok and out.exists():
             out.unlink()
     return PredictSummary(
-        out=out, n_rows=n_rows, n_chunks=n_chunks, prob_col=prob_col,
-        seconds=time.perf_counter() - t0,
+        out=out, n_rows=n_rows, n_chunks=n_chunks, prob_col=None if regression else col,
+        seconds=time.perf_counter() - t0, task="regression" if regression else "classification",
+        score_col=col if regression else None, units=units,
     )  # fmt: skip

@@ -84,6 +84,41 @@ re-derived calls. Counting this way guarantees that ``scale=0`` and
 ``fraction=1`` give no flips even if the stored labels were derived with
 slightly different arithmetic (rounded fitness values in a file, a library
 total computed on a subset).
+
+Noise for continuous scores
+---------------------------
+For regression (``Dataset.task == "regression"``) the noise corrupts the continuous
+target instead of a label. These functions return a :class:`ScoreNoiseResult` (noisy
+``scores`` as float64, a boolean ``changed`` mask of the rows the noise touched, and the
+``clean`` scores; ``flipped`` is an alias of ``changed``). All randomness again comes
+from ``np.random.default_rng(seed)``: the same inputs and seed give the same scores.
+Scores must be one-dimensional and finite.
+
+``gaussian(scores, scale)``
+    Additive homoscedastic error: ``N(0, (scale * sd)^2)`` with ``sd = np.std(scores)``
+    (the population standard deviation of the clean scores) is added to every row, on
+    the scale the scores are given in (for a regression dataset, the target scale, e.g.
+    log10 fitness). ``scale`` is a finite multiple of the spread, >= 0; 0 changes
+    nothing, any other value marks every row as changed.
+
+``outliers(scores, fraction)``
+    The regression analogue of a flip ("completely at random"): exactly
+    ``round(fraction * n)`` rows, chosen uniformly without replacement, are replaced by
+    draws (with replacement) from the empirical distribution of all ``n`` clean scores,
+    whatever their own value (gross errors such as sample swaps). A draw may equal the
+    old value; ``changed`` still marks every chosen row. Assumes the error does not
+    depend on the sequence or on the score.
+
+``apply_score_noise(dataset, noise_type, level)``
+    Dispatch on :data:`SCORE_NOISE_TYPES`, acting on ``dataset.targets`` of a
+    regression dataset: ``gaussian`` (``level`` = scale), ``outliers`` (``level`` =
+    fraction) and ``read_depth`` (``level`` = fraction of reads kept). ``read_depth``
+    thins the read counts exactly as :func:`apply_noise` does and turns the recomputed
+    raw fitness into targets with the dataset's own transform
+    (:func:`badlabels.data.regression.targets_of`); ``changed`` is ``noisy != clean``.
+    As with label flips, a change is one the thinning causes: a row whose recomputed
+    fitness equals the one from the unthinned counts keeps its clean target exactly, so
+    ``fraction=1`` changes nothing even when the stored scores were rounded.
 """
 
 from __future__ import annotations
@@ -101,9 +136,14 @@ __all__ = [
     "NOISE_TYPES",
     "CountNormalisation",
     "NoiseResult",
+    "SCORE_NOISE_TYPES",
+    "ScoreNoiseResult",
     "apply_noise",
+    "apply_score_noise",
     "class_conditional",
+    "gaussian",
     "measurement",
+    "outliers",
     "read_depth",
     "resolve_count_normalisation",
     "symmetric",
@@ -775,3 +815,167 @@ def transition_matrix(clean, noisy) -> np.ndarray:
     rows = counts.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         return counts / rows
+
+
+# --------------------------------------------------------------------------- continuous scores
+
+SCORE_NOISE_TYPES: tuple[str, ...] = ("gaussian", "outliers", "read_depth")
+"""Noise types for continuous scores (regression targets), see :func:`apply_score_noise`."""
+
+
+@dataclass(frozen=True, eq=False)
+class ScoreNoiseResult:
+    """Noisy continuous scores and which rows the noise touched.
+
+    Attributes
+    ----------
+    scores : ndarray of float64, shape (n,)
+        The noisy scores.
+    changed : ndarray of bool, shape (n,)
+        True for the rows the noise touched (``gaussian``: all rows unless ``scale`` is 0;
+        ``outliers``: the chosen rows, even where a draw equals the old value;
+        ``read_depth``: the rows whose score differs).
+    clean : ndarray of float64, shape (n,)
+        The scores before the noise.
+    """
+
+    scores: np.ndarray
+    changed: np.ndarray
+    clean: np.ndarray
+
+    @property
+    def flipped(self) -> np.ndarray:
+        """Alias of :attr:`changed` (so code written for :class:`NoiseResult` reads it)."""
+        return self.changed
+
+    @property
+    def n_changed(self) -> int:
+        """Number of changed rows."""
+        return int(np.count_nonzero(self.changed))
+
+    @property
+    def fraction_changed(self) -> float:
+        """Fraction of rows changed (NaN for no rows)."""
+        n = len(self.changed)
+        return self.n_changed / n if n else float("nan")
+
+    @property
+    def moved(self) -> np.ndarray:
+        """``abs(noisy - clean)`` per row, shape (n,)."""
+        return np.abs(self.scores - self.clean)
+
+
+def gaussian(scores, scale, seed=0) -> ScoreNoiseResult:
+    """Add Gaussian error ``N(0, (scale * std(scores))^2)`` to every score.
+
+    Parameters
+    ----------
+    scores : array-like of float, shape (n,)
+        The clean continuous scores (finite).
+    scale : float >= 0
+        Noise standard deviation as a multiple of the population standard deviation
+        ``np.std(scores)``. 0 returns the scores unchanged.
+    seed : int or None, passed to ``np.random.default_rng``.
+
+    Returns
+    -------
+    ScoreNoiseResult
+        ``changed`` is all True, or all False when ``scale`` is 0.
+    """
+    clean = _as_float(scores, "scores")
+    scale = _check_nonneg("scale", scale)
+    n = len(clean)
+    if scale == 0.0 or n == 0:
+        return ScoreNoiseResult(clean.copy(), np.zeros(n, dtype=bool), clean)
+    rng = np.random.default_rng(seed)
+    sd = scale * float(np.std(clean))
+    noisy = clean + rng.normal(0.0, 1.0, size=n) * sd
+    return ScoreNoiseResult(noisy, np.ones(n, dtype=bool), clean)
+
+
+def outliers(scores, fraction, seed=0) -> ScoreNoiseResult:
+    """Replace exactly ``round(fraction * n)`` scores by draws from the clean scores.
+
+    Parameters
+    ----------
+    scores : array-like of float, shape (n,)
+        The clean continuous scores (finite).
+    fraction : float in [0, 1]
+        Share of rows replaced; they are chosen uniformly without replacement and each
+        gets a value drawn with replacement from all ``n`` clean scores.
+    seed : int or None, passed to ``np.random.default_rng``.
+
+    Returns
+    -------
+    ScoreNoiseResult
+        ``changed`` marks the chosen rows (a draw may equal the old value).
+    """
+    clean = _as_float(scores, "scores")
+    fraction = _check_unit("fraction", fraction)
+    n = len(clean)
+    k = int(round(fraction * n))
+    noisy = clean.copy()
+    changed = np.zeros(n, dtype=bool)
+    if k:
+        rng = np.random.default_rng(seed)
+        rows = rng.choice(n, size=k, replace=False)
+        noisy[rows] = clean[rng.integers(0, n, size=k)]
+        changed[rows] = True
+    return ScoreNoiseResult(noisy, changed, clean)
+
+
+def apply_score_noise(
+    dataset, noise_type: str, level, seed=0, *, pseudocount=None
+) -> ScoreNoiseResult:
+    """Corrupt ``dataset.targets`` of a regression dataset with one of :data:`SCORE_NOISE_TYPES`.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        A regression dataset (``dataset.is_regression``), targets shape (n,).
+    noise_type : {"gaussian", "outliers", "read_depth"}
+        Case-insensitive; ``-`` may stand for ``_``.
+    level : float
+        ``gaussian``: the scale (multiple of ``std(targets)``, >= 0); ``outliers``: the
+        fraction of rows replaced, in [0, 1]; ``read_depth``: the fraction of reads kept, in
+        [0, 1] (needs ``dataset.counts``; thinned as by :func:`apply_noise`).
+    seed : int or None
+    pseudocount : float, optional
+        ``read_depth`` only: as for :func:`apply_noise` (None = found from the data).
+
+    Returns
+    -------
+    ScoreNoiseResult
+        Noisy and clean targets, shape (n,). For ``read_depth`` the noisy targets are the
+        dataset's transform of the fitness recomputed from the thinned counts, except that a
+        row whose recomputed fitness is unchanged by the thinning keeps its clean target.
+
+    Raises
+    ------
+    BadInputError
+        An unknown noise type, a dataset that is not a regression dataset, a bad level, or
+        ``read_depth`` on data without read counts.
+    """
+    kind = str(noise_type).strip().lower().replace("-", "_")
+    if kind not in SCORE_NOISE_TYPES:
+        raise BadInputError(
+            f"unknown score noise type {noise_type!r}; choose one of {', '.join(SCORE_NOISE_TYPES)}"
+        )
+    if not getattr(dataset, "is_regression", False):
+        raise BadInputError(
+            f"{kind} score noise needs a regression dataset, but data {dataset.name!r} has "
+            "binary labels: pass --task regression"
+        )
+    clean = _as_float(dataset.targets, "targets")
+    if kind == "gaussian":
+        return gaussian(clean, level, seed)
+    if kind == "outliers":
+        return outliers(clean, level, seed)
+    # read_depth: thin exactly as label noise does, then transform the recomputed fitness
+    from badlabels.data.regression import targets_of
+
+    fraction = _check_unit("fraction", level)
+    thinned = apply_noise(dataset, "read_depth", fraction, seed, pseudocount=pseudocount).scores
+    unthinned = apply_noise(dataset, "read_depth", 1.0, seed, pseudocount=pseudocount).scores
+    noisy = np.where(thinned == unthinned, clean, targets_of(dataset, thinned))
+    return ScoreNoiseResult(noisy, noisy != clean, clean)

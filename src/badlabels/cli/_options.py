@@ -45,6 +45,19 @@ WildTypeOpt = Annotated[
     typer.Option("--wild-type", help="Count data: the wild-type sequence the score is enrichment relative to (read_depth noise normalises by it; default: found from the score).", rich_help_panel="Data"),
 ]
 
+TaskOpt = Annotated[
+    str,
+    typer.Option("--task", help="What the models learn: classification (yes/no labels), regression (the continuous score itself) or auto (regression when the label column holds numbers other than 0/1 and no --threshold/--quantile/--positive is given).", rich_help_panel="Data"),
+]
+TransformOpt = Annotated[
+    str,
+    typer.Option("--transform", help="Regression: the scale the score is learnt and reported on: log10 (of max(score, --floor); for fitness and enrichment) or none.", rich_help_panel="Data"),
+]
+FloorOpt = Annotated[
+    float,
+    typer.Option("--floor", help="Regression with --transform log10: scores below this (zero fitness) are set to it first.", rich_help_panel="Data"),
+]
+
 FormatOpt = Annotated[
     str | None,
     typer.Option("--format", help="File format (csv, tsv, txt, parquet, fasta; default: from the extension) or a public layout: proteingym (mutated_sequence, DMS_score, DMS_score_bin), flip (sequence, target, set, validation) or mavedb (hgvs_pro, score; needs --target-seq). Layouts are recognised from their columns anyway when --seq-col/--label-col are left at their defaults.", rich_help_panel="Data"),
@@ -136,6 +149,9 @@ def load_data_from_options(
     folds_col: str | None = None,
     positions: str | None = "auto",
     features: Path | None = None,
+    task: str = "classification",
+    transform: str = "log10",
+    floor: float = 1e-4,
 ):
     """Load a Dataset from the shared data options (one library call).
 
@@ -174,7 +190,13 @@ def load_data_from_options(
     kwargs.update({k: v for k, v in given.items() if v is not None})
     if mode != "auto":
         kwargs["positions"] = mode
-    return load_data(data, dataset=dataset, **kwargs)
+    ds = load_data(data, dataset=dataset, task=task, transform=transform, floor=floor, **kwargs)
+    if str(task).strip().lower() == "auto" and ds.is_regression:
+        from badlabels.cli._console import console
+
+        console.print(f"  [dim]Task: regression ({ds.extra.get('task_reason', '')}).[/]",
+                      highlight=False)  # fmt: skip
+    return ds
 
 
 def parse_list(text: str, kind: type, option: str) -> list:

@@ -54,7 +54,7 @@ class RunProgress:
             c = info["cell"]
             desc = f"{c.model}/{c.method} noise={c.noise_rate:g} seed={c.seed} batch={c.batch_size}"
             p.update(self.runs, info=desc)
-            p.reset(self.epochs, total=c.max_epochs if c.model != "logreg" else 1, visible=True)
+            p.reset(self.epochs, total=c.max_epochs if c.model not in ("logreg", "ridge") else 1, visible=True)
             p.update(self.epochs, info="")
         elif event == "epoch":
             val = info.get("val_loss")
@@ -68,6 +68,8 @@ class RunProgress:
                 return
             p.console.print(
                 f"{rec['model']}/{rec['method']} noise={rec['noise_rate']:g} seed={rec['seed']}: "
-                f"AUROC {rec['auroc']:.3f} (clean test), {rec['epochs_run']} epochs, "
+                + (f"AUROC {rec['auroc']:.3f} (clean test), " if "auroc" in rec else
+                   f"Spearman {rec.get('spearman', float('nan')):.3f} (clean test), ")
+                + f"{rec['epochs_run']} epochs, "
                 f"{rec['train_seconds']:.1f}s"
             )

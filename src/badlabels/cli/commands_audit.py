@@ -8,7 +8,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from badlabels.cli import app
 from badlabels.cli._console import console, err_console
@@ -18,6 +25,7 @@ from badlabels.cli._options import (
     DatasetOpt,
     DmsIdOpt,
     FeaturesOpt,
+    FloorOpt,
     FoldsColOpt,
     FormatOpt,
     LabelColOpt,
@@ -32,7 +40,9 @@ from badlabels.cli._options import (
     SeqColOpt,
     SplitColOpt,
     TargetSeqOpt,
+    TaskOpt,
     ThresholdOpt,
+    TransformOpt,
     ValidColOpt,
     WildTypeOpt,
     load_data_from_options,
@@ -89,6 +99,24 @@ class FoldProgress:
                 p.update(self.epochs, completed=p.tasks[self.epochs].total)
 
 
+class ScoreFoldProgress(FoldProgress):
+    """:class:`FoldProgress` with a time-remaining column, for the audit of continuous scores."""
+
+    def __init__(self, enabled: bool = True):
+        super().__init__(enabled)
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[info]}"),
+            TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
+            console=err_console,
+            disable=not enabled,
+        )
+
+
 def _command() -> str:
     return " ".join(["badlabels", *map(shlex.quote, sys.argv[1:])])
 
@@ -131,9 +159,12 @@ def audit(
     positions: PositionsOpt = "auto",
     features: FeaturesOpt = None,
     folds_col: FoldsColOpt = None,
-    truth_col: Annotated[str | None, typer.Option("--truth-col", help="Column marking labels known to be wrong (1/0, yes/no), e.g. is_flipped from `badlabels corrupt`: adds detection precision, recall and AUROC.", rich_help_panel="Data")] = None,
-    model: Annotated[str, typer.Option("--model", help="Model for the out-of-fold probabilities (lstm, logreg, ...).", rich_help_panel="Training")] = "lstm",
-    method: Annotated[str, typer.Option("--method", help="Training method.", rich_help_panel="Training")] = "bce",
+    task: TaskOpt = "auto",
+    transform: TransformOpt = "log10",
+    floor: FloorOpt = 1e-4,
+    truth_col: Annotated[str | None, typer.Option("--truth-col", help="Column marking labels (or, for continuous scores, scores) known to be wrong (1/0, yes/no), e.g. is_flipped from `badlabels corrupt`: adds detection precision, recall and AUROC.", rich_help_panel="Data")] = None,
+    model: Annotated[str, typer.Option("--model", help="Model for the out-of-fold probabilities (lstm, logreg, ...) or, for continuous scores, predictions (lstm, ridge, ...).", rich_help_panel="Training")] = "lstm",
+    method: Annotated[str | None, typer.Option("--method", help="Training method (default bce; for continuous scores mse, huber or student_t, default mse).", rich_help_panel="Training", show_default=False)] = None,
     folds: Annotated[int, typer.Option("--folds", help="Number of cross-validation folds.", rich_help_panel="Training")] = 5,
     epochs: Annotated[int, typer.Option("--epochs", help="Maximum epochs per fold (early stopping on an inner noisy validation split).", rich_help_panel="Training")] = 40,
     patience: Annotated[int, typer.Option("--patience", help="Epochs without validation improvement before stopping (the noisy validation loss is itself noisy: be patient).", rich_help_panel="Training")] = 10,
@@ -156,6 +187,11 @@ def audit(
     uses cleanlab for label-quality scores, flags and the noise matrix, and corrects the
     out-of-fold AUROC/accuracy for the estimated noise. Writes OUT/suspects.csv (every input
     row, in input order), OUT/noise.json and OUT/audit.html.
+
+    Continuous scores (--task regression, or auto with a numeric label column and no
+    cutoff): out-of-fold predicted scores, cleanlab's regression label-quality scores and an
+    estimate of the share of outlying scores; writes OUT/suspects.csv (most suspect first),
+    OUT/audit.json, OUT/summary.md and OUT/residuals.png.
     """
     from badlabels.audit import audit_labels, input_rows, read_truth, write_audit
 
@@ -165,8 +201,18 @@ def audit(
         on_conflict, n_sequences, fmt=data_format, reference=reference,
         dms_id=dms_id, mutant_col=mutant_col, target_seq=target_seq, offset=offset,
         split_col=split_col, valid_col=valid_col, positions=positions, features=features,
-        folds_col=folds_col,
+        folds_col=folds_col, task=task, transform=transform, floor=floor,
     )  # fmt: skip
+    if ds.is_regression:
+        return _audit_scores(
+            ds, data=data, seq_col=seq_col, truth_col=truth_col, model=model,
+            method=method or "mse", folds=folds, seed=seed, out=out, quiet=quiet,
+            model_params={
+                "max_epochs": epochs, "patience": patience, "batch_size": batch_size,
+                "lr": lr, "device": device,
+            },
+        )  # fmt: skip
+    method = method or "bce"
     if truth_col is not None and data is None:
         raise BadInputError("--truth-col needs a data file (--data)")
     mapping = input_rows(ds, data, seq_col=seq_col)
@@ -227,6 +273,56 @@ def audit(
         console.print(f"  {name}: {path}")
 
 
+def _audit_scores(ds, *, data, seq_col, truth_col, model, method, folds, seed, out, quiet,
+                  model_params) -> None:  # fmt: skip
+    """``badlabels audit`` on continuous scores (a regression dataset)."""
+    from badlabels.audit import input_rows, read_truth
+    from badlabels.audit_scores import audit_scores, write_score_audit
+
+    if ds.folds is not None:
+        raise BadInputError("--folds-col is not used for continuous scores yet: drop it "
+                            "(the folds are random)")  # fmt: skip
+    if truth_col is not None and data is None:
+        raise BadInputError("--truth-col needs a data file (--data)")
+    mapping = input_rows(ds, data, seq_col=seq_col)
+    truth = read_truth(mapping, truth_col, file=str(data)) if truth_col else None
+    console.print(
+        f"[bold]{ds.name}[/]: {len(ds):,} continuous scores; {folds}-fold {model} "
+        f"({method}) -> {out}",
+        highlight=False,
+    )
+    print_data_facts(ds)
+    with ScoreFoldProgress(enabled=not quiet) as bar:
+        result = audit_scores(
+            ds, model=model, method=method, n_folds=folds, seed=seed,
+            model_params=model_params, truth=truth, progress=bar,
+        )  # fmt: skip
+    files = write_score_audit(
+        result, out, mapping=mapping, truth_col=truth_col, data_name=ds.name, command=_command()
+    )
+    m = result.oof_metrics
+    console.print(
+        f"[green]done[/] in {result.seconds:.0f}s: {result.n_flagged:,} of {result.n:,} scores "
+        f"flagged ({result.n_flagged / result.n:.1%}); estimated share of outlying scores "
+        f"{result.outlier_fraction:.3f}",
+        highlight=False,
+    )
+    console.print(
+        f"out-of-fold Spearman {_fmt(m['spearman'])}, R^2 {_fmt(m['r2'])} on the given scores "
+        f"(units: {result.units})",
+        highlight=False,
+    )
+    if result.detection is not None:
+        d = result.detection
+        console.print(
+            f"known wrong ({truth_col}): precision {_fmt(d['precision'])}, recall "
+            f"{_fmt(d['recall'])}, F1 {_fmt(d['f1'])}, AUROC {_fmt(d['auroc'])}",
+            highlight=False,
+        )
+    for name, path in files.items():
+        console.print(f"  {name}: {path}")
+
+
 @app.command()
 def corrupt(
     data: DataOpt = None,
@@ -250,8 +346,11 @@ def corrupt(
     valid_col: ValidColOpt = None,
     positions: PositionsOpt = "auto",
     features: FeaturesOpt = None,
-    noise_type: Annotated[str, typer.Option("--noise-type", help="symmetric, class_conditional, measurement or read_depth.", rich_help_panel="Noise")] = "symmetric",
-    rate: Annotated[float, typer.Option("--rate", help="Flip rate (symmetric, class_conditional: positive-to-negative), noise scale (measurement) or fraction of reads kept (read_depth).", rich_help_panel="Noise")] = 0.2,
+    task: TaskOpt = "auto",
+    transform: TransformOpt = "log10",
+    floor: FloorOpt = 1e-4,
+    noise_type: Annotated[str | None, typer.Option("--noise-type", help="Labels: symmetric (default), class_conditional, measurement or read_depth. Continuous scores (--task regression): outliers (default), gaussian or read_depth.", rich_help_panel="Noise", show_default=False)] = None,
+    rate: Annotated[float, typer.Option("--rate", help="Flip rate (symmetric, class_conditional: positive-to-negative), noise scale (measurement, gaussian: in score sds), fraction of scores replaced (outliers) or fraction of reads kept (read_depth).", rich_help_panel="Noise")] = 0.2,
     cc_ratio: Annotated[float, typer.Option("--cc-ratio", help="class_conditional: negative-to-positive rate = ratio x the rate.", rich_help_panel="Noise")] = 0.5,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the flips (and of a generated dataset).", rich_help_panel="Noise")] = 0,
     out: Annotated[Path, typer.Option("--out", help="CSV file to write (.csv.gz compresses).")] = Path("corrupted.csv"),
@@ -261,6 +360,11 @@ def corrupt(
     The CSV has the sequence column, `label` (clean), `label_noisy`, `is_flipped` (1/0) and,
     for scored data, `score`. Audit it with
     `badlabels audit --data FILE --label-col label_noisy --truth-col is_flipped`.
+
+    Continuous scores (--task regression, or auto on a numeric label column): `score` and
+    `score_noisy` in the units learnt (e.g. log10 fitness), `is_changed` and `moved_1sd` (1/0).
+    Audit it with `badlabels audit --data FILE --label-col score_noisy --transform none
+    --truth-col moved_1sd`.
     """
     from badlabels.audit import corrupted_frame
 
@@ -269,12 +373,28 @@ def corrupt(
         on_conflict, n_sequences, seed=seed, wild_type=wild_type, fmt=data_format,
         reference=reference, dms_id=dms_id, mutant_col=mutant_col, target_seq=target_seq,
         offset=offset, split_col=split_col, valid_col=valid_col, positions=positions,
-        features=features,
+        features=features, task=task, transform=transform, floor=floor,
     )  # fmt: skip
     if out.exists() and out.is_dir():
         raise BadInputError("is a folder; give a file name for --out", file=str(out))
     if data is not None and out.exists() and out.resolve() == Path(data).resolve():
         raise BadInputError("--out would overwrite the input data", file=str(out))
+    if ds.is_regression:
+        from badlabels.audit_scores import corrupted_score_frame
+
+        noise_type = noise_type or "outliers"
+        frame = corrupted_score_frame(ds, noise_type, rate, seed=seed)
+        if out.parent and not out.parent.exists():
+            out.parent.mkdir(parents=True, exist_ok=True)
+        frame.to_csv(out, index=False)
+        n_changed, n_moved = int(frame["is_changed"].sum()), int(frame["moved_1sd"].sum())
+        console.print(
+            f"[green]wrote[/] {out}: {len(frame):,} sequences, {n_changed:,} scores changed "
+            f"({n_changed / len(frame):.1%}, {noise_type} at {rate:g}, seed {seed}), {n_moved:,} "
+            "of them by more than 1 sd"
+        )
+        return
+    noise_type = noise_type or "symmetric"
     frame = corrupted_frame(ds, noise_type, rate, seed=seed, cc_ratio=cc_ratio)
     if out.parent and not out.parent.exists():
         out.parent.mkdir(parents=True, exist_ok=True)

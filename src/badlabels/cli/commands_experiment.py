@@ -18,6 +18,7 @@ from badlabels.cli._options import (
     DatasetOpt,
     DmsIdOpt,
     FeaturesOpt,
+    FloorOpt,
     FormatOpt,
     LabelColOpt,
     MutantColOpt,
@@ -31,7 +32,9 @@ from badlabels.cli._options import (
     SeqColOpt,
     SplitColOpt,
     TargetSeqOpt,
+    TaskOpt,
     ThresholdOpt,
+    TransformOpt,
     ValidColOpt,
     WildTypeOpt,
     load_data_from_options,
@@ -52,13 +55,41 @@ def _set_threads(threads: int | None) -> None:
         torch.set_num_threads(threads)
 
 
+_LABEL_RATES = "0,0.1,0.2,0.3,0.4,0.45,0.5"
+_SCORE_RATES = {"outliers": "0,0.1,0.2,0.3,0.45", "gaussian": "0,0.25,0.5,1",
+                "read_depth": "1,0.1,0.01,0.001"}  # fmt: skip
+
+
+def _task_defaults(regression: bool, noise_type: str | None) -> dict:
+    """The grid's defaults for the data's task (what an option left out means)."""
+    if not regression:
+        noise = noise_type or "symmetric"
+        rates = _LABEL_RATES if noise != "read_depth" else _SCORE_RATES["read_depth"]
+        return dict(models="lstm,logreg", methods="bce", noise_type=noise, noise_rates=rates)
+    noise = noise_type or "outliers"
+    key = str(noise).strip().lower().replace("-", "_")
+    return dict(models="lstm,ridge", methods="mse", noise_type=noise,
+                noise_rates=_SCORE_RATES.get(key, _SCORE_RATES["outliers"]))  # fmt: skip
+
+
+def _units(ds) -> str:
+    spec = ds.extra.get("score_transform") or {}
+    if spec.get("transform") == "log10":
+        return f"log10 score, floor {spec.get('floor'):g}"
+    return "the score as given"
+
+
 def _print_outcome(result) -> None:
     from badlabels.report.summary import curve_markdown
 
     console.print(
         f"[green]done[/]: {result.n_trained} run(s) trained, {result.n_skipped} already in the store."
     )
-    console.print(curve_markdown(result.results), markup=False, highlight=False)
+    regression = "spearman" in result.results and "auroc" not in result.results
+    metric = "spearman" if regression else "auroc"
+    if regression:
+        console.print("Spearman correlation with the clean test scores:")
+    console.print(curve_markdown(result.results, metric), markup=False, highlight=False)
     for name, path in result.files.items():
         console.print(f"  {name}: {path}")
 
@@ -86,11 +117,14 @@ def experiment(
     valid_col: ValidColOpt = None,
     positions: PositionsOpt = "auto",
     features: FeaturesOpt = None,
-    noise_type: Annotated[str, typer.Option("--noise-type", help="symmetric, class_conditional, measurement or read_depth.", rich_help_panel="Noise")] = "symmetric",
-    noise_rates: Annotated[str, typer.Option("--noise-rates", help="Comma-separated levels, or START:STOP:STEP. For measurement: noise sd in score sds; for read_depth: fraction of reads kept.", rich_help_panel="Noise")] = "0,0.1,0.2,0.3,0.4,0.45,0.5",
+    task: TaskOpt = "auto",
+    transform: TransformOpt = "log10",
+    floor: FloorOpt = 1e-4,
+    noise_type: Annotated[str | None, typer.Option("--noise-type", help="Labels: symmetric (default), class_conditional, measurement or read_depth. Continuous scores (--task regression): outliers (default: a fraction of scores replaced by random draws from all scores), gaussian (noise added, in score sds) or read_depth.", rich_help_panel="Noise", show_default=False)] = None,
+    noise_rates: Annotated[str | None, typer.Option("--noise-rates", help="Comma-separated levels, or START:STOP:STEP. Flip rate for labels (default 0,0.1,0.2,0.3,0.4,0.45,0.5); for measurement and gaussian: noise sd in score sds (gaussian default 0,0.25,0.5,1); outliers: fraction replaced (default 0,0.1,0.2,0.3,0.45); read_depth: fraction of reads kept (default 1,0.1,0.01,0.001).", rich_help_panel="Noise", show_default=False)] = None,
     cc_ratio: Annotated[float, typer.Option("--cc-ratio", help="class_conditional: negative-to-positive rate = ratio x the level.", rich_help_panel="Noise")] = 0.5,
-    models: Annotated[str, typer.Option("--models", help="Comma-separated models: lstm, bilstm, cnn, mlp, transformer, logreg.", rich_help_panel="Training")] = "lstm,logreg",
-    methods: Annotated[str, typer.Option("--methods", help="Comma-separated training methods: bce, label_smoothing, gce, sce, bootstrap, bootstrap_hard, forward, coteaching, cleanlab_filter, large_batch, ensemble, elr (docs/methods.md).", rich_help_panel="Training")] = "bce",
+    models: Annotated[str | None, typer.Option("--models", help="Comma-separated models: lstm, bilstm, cnn, mlp, transformer and logreg (labels; default lstm,logreg) or ridge (scores; default lstm,ridge).", rich_help_panel="Training", show_default=False)] = None,
+    methods: Annotated[str | None, typer.Option("--methods", help="Comma-separated training methods. Labels (default bce): bce, label_smoothing, gce, sce, bootstrap, bootstrap_hard, forward, coteaching, cleanlab_filter, large_batch, ensemble, elr (docs/methods.md). Scores (default mse): mse, huber, student_t (docs/regression.md).", rich_help_panel="Training", show_default=False)] = None,
     method_param: Annotated[list[str] | None, typer.Option("--method-param", help="METHOD.KEY=VALUE, repeatable (e.g. gce.q=0.5; a JSON list, gce.q=[0.5,0.7], is chosen on the noisy validation split).", rich_help_panel="Training")] = None,
     model_param: Annotated[list[str] | None, typer.Option("--model-param", help="MODEL.KEY=VALUE, repeatable (e.g. cnn.kernel_size=7, lstm.hidden_sizes=[64,16]).", rich_help_panel="Training")] = None,
     batch_sizes: Annotated[str, typer.Option("--batch-sizes", help="Comma-separated batch sizes.", rich_help_panel="Training")] = "500",
@@ -126,12 +160,14 @@ def experiment(
         on_conflict, n_sequences, wild_type=wild_type, fmt=data_format, reference=reference,
         dms_id=dms_id, mutant_col=mutant_col, target_seq=target_seq, offset=offset,
         split_col=split_col, valid_col=valid_col, positions=positions, features=features,
+        task=task, transform=transform, floor=floor,
     )
+    defaults = _task_defaults(ds.is_regression, noise_type)
     grid = GridSpec(
-        models=parse_list(models, str, "--models"),
-        methods=parse_list(methods, str, "--methods"),
-        noise_type=noise_type,
-        noise_rates=parse_rates(noise_rates),
+        models=parse_list(models or defaults["models"], str, "--models"),
+        methods=parse_list(methods or defaults["methods"], str, "--methods"),
+        noise_type=defaults["noise_type"],
+        noise_rates=parse_rates(noise_rates or defaults["noise_rates"]),
         seeds=parse_list(seeds, int, "--seeds"),
         batch_sizes=parse_list(batch_sizes, int, "--batch-sizes"),
         max_epochs=epochs,
@@ -142,9 +178,13 @@ def experiment(
         method_params=parse_param_assignments(method_param or [], "--method-param"),
         model_params=parse_param_assignments(model_param or [], "--model-param"),
     )
-    console.print(
-        f"[bold]{ds.name}[/]: {len(ds):,} sequences, {ds.positive_fraction:.1%} positive -> {out}"
-    )
+    if ds.is_regression:
+        console.print(f"[bold]{ds.name}[/]: {len(ds):,} sequences, continuous scores "
+                      f"(regression on {_units(ds)}) -> {out}")  # fmt: skip
+    else:
+        console.print(
+            f"[bold]{ds.name}[/]: {len(ds):,} sequences, {ds.positive_fraction:.1%} positive -> {out}"
+        )
     print_data_facts(ds)
     with RunProgress(enabled=not quiet) as bar:
         result = run_experiment(

@@ -16,6 +16,7 @@ from badlabels.cli._options import (
     DatasetOpt,
     DmsIdOpt,
     FeaturesOpt,
+    FloorOpt,
     FormatOpt,
     LabelColOpt,
     MutantColOpt,
@@ -29,7 +30,9 @@ from badlabels.cli._options import (
     SeqColOpt,
     SplitColOpt,
     TargetSeqOpt,
+    TaskOpt,
     ThresholdOpt,
+    TransformOpt,
     ValidColOpt,
     load_data_from_options,
     print_data_facts,
@@ -106,8 +109,11 @@ def train(
     valid_col: ValidColOpt = None,
     positions: PositionsOpt = "auto",
     features: FeaturesOpt = None,
-    model: Annotated[str, typer.Option("--model", help="Model: lstm, logreg, ...", rich_help_panel="Training")] = "lstm",
-    method: Annotated[str, typer.Option("--method", help="Training method (default robust: an ensemble of 5 networks reading one-hot + BLOSUM indices, docs/high-noise.md; bce: one one-hot network).", rich_help_panel="Training")] = "robust",
+    task: TaskOpt = "auto",
+    transform: TransformOpt = "log10",
+    floor: FloorOpt = 1e-4,
+    model: Annotated[str, typer.Option("--model", help="Model: lstm, logreg, ... (regression: lstm, bilstm, cnn, mlp, transformer, ridge).", rich_help_panel="Training")] = "lstm",
+    method: Annotated[str | None, typer.Option("--method", help="Training method (default robust: an ensemble of 5 networks reading one-hot + BLOSUM indices, docs/high-noise.md; bce: one one-hot network). Regression: mse (default), huber or student_t.", rich_help_panel="Training")] = None,
     epochs: Annotated[int, typer.Option("--epochs", help="Maximum epochs (early stopping on the noisy validation loss).", rich_help_panel="Training")] = 40,
     patience: Annotated[int, typer.Option("--patience", help="Epochs without validation improvement before stopping.", rich_help_panel="Training")] = 6,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Mini-batch size.", rich_help_panel="Training")] = 500,
@@ -126,6 +132,10 @@ def train(
     Writes OUT/model.safetensors (weights, no pickle) and OUT/model.json (alphabet, length
     rules, architecture, method, data fingerprint, validation metrics on the noisy validation
     split, badlabels version). Use it with `badlabels predict OUT FILE`.
+
+    A regression task (--task regression, or auto on a label column of continuous scores)
+    trains a regressor on the score (after --transform) and reports Spearman, Pearson and
+    R² on the noisy validation split; model.json says "task": "regression" and the units.
     """
     from badlabels.errors import BadInputError
     from badlabels.finalmodel import save_final, train_final
@@ -133,8 +143,10 @@ def train(
 
     extra_model = _own_params(parse_param_assignments(model_param or [], "--model-param"),
                               model, "--model-param", "--model")  # fmt: skip
-    method_params = _own_params(parse_param_assignments(method_param or [], "--method-param"),
-                                method, "--method-param", "--method")  # fmt: skip
+    parsed_method = parse_param_assignments(method_param or [], "--method-param")
+    if method is not None or str(task).strip().lower() == "classification":
+        method_params = _own_params(parsed_method, method or "robust", "--method-param",
+                                    "--method")  # fmt: skip
 
     if threads:
         import torch
@@ -146,12 +158,27 @@ def train(
         data, dataset, seq_col, label_col, positive, threshold, quantile, allow_stop,
         on_conflict, n_sequences, fmt=data_format, reference=reference, dms_id=dms_id,
         mutant_col=mutant_col, target_seq=target_seq, offset=offset, split_col=split_col,
-        valid_col=valid_col, positions=positions, features=features,
+        valid_col=valid_col, positions=positions, features=features, task=task,
+        transform=transform, floor=floor,
     )  # fmt: skip
-    console.print(
-        f"[bold]{ds.name}[/]: {len(ds):,} sequences, {ds.positive_fraction:.1%} positive; "
-        f"training {model}/{method} -> {out}"
-    )
+    if method is None:
+        method = "mse" if ds.is_regression else "robust"
+    method_params = _own_params(parsed_method, method, "--method-param", "--method")
+    if ds.is_regression:
+        from badlabels.finalmodel import score_units
+
+        units = score_units((ds.extra or {}).get("label_col", "label"),
+                            (ds.extra or {}).get("score_transform"))  # fmt: skip
+        console.print(
+            f"[bold]{ds.name}[/]: {len(ds):,} sequences, regression on {units}; "
+            f"training {model}/{method} -> {out}",
+            highlight=False,
+        )
+    else:
+        console.print(
+            f"[bold]{ds.name}[/]: {len(ds):,} sequences, {ds.positive_fraction:.1%} positive; "
+            f"training {model}/{method} -> {out}"
+        )
     print_data_facts(ds)
     params = {
         "max_epochs": epochs, "patience": patience, "batch_size": batch_size, "lr": lr,
@@ -163,6 +190,16 @@ def train(
             val_fraction=val_fraction, seed=seed, progress=bar,
         )  # fmt: skip
     save_final(est, meta, out)
+    if ds.is_regression:
+        m = meta["validation"]["metrics_on_noisy_scores"]
+        console.print(
+            f"[green]saved[/] {out}: {meta['training']['epochs_run']} epochs (best "
+            f"{meta['training']['best_epoch']}); on the noisy validation split Spearman "
+            f"{_num(m['spearman'])}, Pearson {_num(m['pearson'])}, R² {_num(m['r2'])} "
+            f"(scores as given, possibly noisy; {meta['data']['units']})",
+            highlight=False,
+        )
+        return
     m = meta["validation"]["metrics_on_noisy_labels"]
     console.print(
         f"[green]saved[/] {out}: {meta['training']['epochs_run']} epochs (best "
@@ -172,13 +209,22 @@ def train(
     )
 
 
+def _num(value) -> str:
+    """A metric for the console: 3 decimals, or ``nan`` where undefined."""
+    try:
+        return f"{float(value):.3f}"
+    except (TypeError, ValueError):
+        return "nan"
+
+
 @app.command()
 def predict(
     model_dir: Annotated[Path, typer.Argument(metavar="MODEL_DIR", help="Model folder written by `badlabels train`.")],
     input_file: Annotated[Path, typer.Argument(metavar="INPUT", help="CSV/TSV (gzip too), Parquet or FASTA of sequences to score.")],
     seq_col: Annotated[str | None, typer.Option("--seq-col", help="Column holding the sequences (default: the training column).")] = None,
-    out: Annotated[Path, typer.Option("--out", help="CSV to write: the input rows plus the probability column.")] = Path("predictions.csv"),
-    prob_col: Annotated[str, typer.Option("--prob-col", help="Name of the probability column.")] = "prob_positive",
+    out: Annotated[Path, typer.Option("--out", help="CSV to write: the input rows plus the probability column (a regression model: the predicted_score column, in the units it was trained on, e.g. log10 fitness).")] = Path("predictions.csv"),
+    prob_col: Annotated[str | None, typer.Option("--prob-col", help="Name of the probability column (classifiers; default prob_positive).")] = None,
+    score_col: Annotated[str | None, typer.Option("--score-col", help="Name of the predicted score column of a regression model (default predicted_score), in the units the model was trained on (model.json: metadata.data.units, e.g. log10(fitness)).")] = None,
     chunksize: Annotated[int, typer.Option("--chunksize", help="Rows read and predicted at a time.")] = 100_000,
     device: Annotated[str | None, typer.Option("--device", help="cpu or cuda (default: as saved, auto).")] = None,
     features: Annotated[Path | None, typer.Option("--features", metavar="FILE", help="Precomputed features of the input's rows, for a model trained with --features: a .npy aligned to the input's data rows, or a table keyed by sequence.")] = None,
@@ -188,6 +234,9 @@ def predict(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line.")] = False,
 ) -> None:
     """Score new sequences with a saved model: P(label = 1) for every input row.
+
+    A regression model (trained with --task regression) writes a predicted_score column
+    instead, in the units it was trained on (e.g. log10 fitness), and no probability.
 
     Sequences are checked against the model's alphabet and length rules first: a sequence
     it cannot read stops the run with its row named. Large files are streamed in chunks.
@@ -209,8 +258,16 @@ def predict(
         summary = predict_file(
             model_dir, input_file, out, seq_col=seq_col, prob_col=prob_col,
             chunksize=chunksize, device=device, progress=on_chunk, features=features,
-            mutant_col=mutant_col, target_seq=target_seq, offset=offset,
+            mutant_col=mutant_col, target_seq=target_seq, offset=offset, score_col=score_col,
         )  # fmt: skip
+    if summary.task == "regression":
+        console.print(
+            f"[green]wrote[/] {summary.out}: {summary.n_rows:,} rows with {summary.score_col} "
+            f"(predicted {summary.units}, the units the model was trained on) "
+            f"({summary.seconds:.1f}s)",
+            highlight=False,
+        )
+        return
     console.print(
         f"[green]wrote[/] {summary.out}: {summary.n_rows:,} rows with {summary.prob_col} "
         f"({summary.seconds:.1f}s)"

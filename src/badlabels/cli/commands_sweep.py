@@ -87,6 +87,8 @@ TABLE_COLUMNS = {
     "model": "model", "method": "method", "noise_rate": "noise", "seed": "seed",
     "batch_size": "batch", "epochs_run": "epochs", "auroc": "AUROC", "auprc": "AUPRC",
     "noisy_test_auroc": "noisy-test", "corrected_test_auroc": "corrected",
+    "spearman": "Spearman", "pearson": "Pearson", "r2": "R²",
+    "noisy_test_spearman": "noisy-test",
 }  # fmt: skip
 """Columns of ``results --format table`` (csv and json give every column)."""
 WIDE_ONLY = ("epochs_run", "auprc")
@@ -104,8 +106,10 @@ def _print_table(frame, directory: Path) -> None:
     cols = [c for c in TABLE_COLUMNS if c in frame.columns]
     if console.width < 100:
         cols = [c for c in cols if c not in WIDE_ONLY]
+    scores = "spearman" in frame.columns and "auroc" not in frame.columns
+    what = "Spearman on clean test scores" if scores else "AUROC on clean test labels"
     table = Table(
-        title=f"{directory}: {len(frame)} run(s); AUROC on clean test labels",
+        title=f"{directory}: {len(frame)} run(s); {what}",
         title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
     )  # fmt: skip
     for c in cols:

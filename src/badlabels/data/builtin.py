@@ -19,8 +19,9 @@ from pathlib import Path
 from badlabels.data.dataset import Dataset
 from badlabels.data.io import load_file
 from badlabels.data.layouts import LAYOUTS
+from badlabels.data.regression import DEFAULT_FLOOR
 from badlabels.data.validate import check_options
-from badlabels.errors import BadInputError
+from badlabels.errors import BadInputError, ContinuousLabelsError
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,9 @@ def load_data(
     folds_col: str | None = None,
     positions: str | None = "auto",
     features=None,
+    task: str = "classification",
+    transform: str = "log10",
+    floor: float = DEFAULT_FLOOR,
 ) -> Dataset:
     """Load a labelled sequence file, or a built-in dataset, as a validated ``Dataset``.
 
@@ -262,6 +266,17 @@ def load_data(
         array with one row per data row of the file, or a table keyed by sequence. Fills
         ``Dataset.features`` (float32, shape (n, d)).
 
+    task : {"classification", "regression", "auto"}, default "classification"
+        ``"regression"``: the models learn the continuous score of ``label_col`` (GB1:
+        fitness) through ``transform`` (:func:`badlabels.data.regression.as_regression`);
+        no cutoff may be given. ``"auto"``: regression when the label column holds numbers
+        other than 0/1 and no ``threshold`` / ``quantile`` / ``positive`` is given, else
+        classification; ``extra["task_reason"]`` says why.
+    transform : {"log10", "none"}, default "log10"
+        Regression only: the scale the score is learnt and reported on.
+    floor : float, default 1e-4
+        Regression with ``log10`` only: scores below it (zero fitness) are set to it first.
+
     Returns
     -------
     Dataset
@@ -280,6 +295,77 @@ def load_data(
         row (or FASTA record) and the problem.
     """
 
+    from badlabels.data.regression import TASKS, as_regression, check_score_transform
+
+    chosen = str(task).strip().lower()
+    if chosen not in TASKS:
+        raise BadInputError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
+    cut_given = threshold is not None or quantile is not None or positive is not None
+    if chosen == "regression" and cut_given:
+        raise BadInputError(
+            "--task regression learns the score itself: drop --threshold / --quantile / "
+            "--positive (or use --task classification)"
+        )
+    if chosen != "classification":
+        check_score_transform(transform, floor)
+    if chosen == "auto" and cut_given:
+        chosen = "classification"
+    if chosen == "regression":
+        quantile = 0.5  # keeps the scores; labels are re-made from the targets
+    def load(q):
+        return _load_labels(
+            path=path, dataset=dataset, seq_col=seq_col, label_col=label_col,
+            positive=positive, threshold=threshold, quantile=q, allow_stop=allow_stop,
+            on_conflict=on_conflict, n_sequences=n_sequences, seed=seed, fmt=fmt,
+            wild_type=wild_type, layout=layout, reference=reference, dms_id=dms_id,
+            mutant_col=mutant_col, target_seq=target_seq, offset=offset, split_col=split_col,
+            valid_col=valid_col, folds_col=folds_col, positions=positions, features=features,
+        )  # fmt: skip
+
+    try:
+        ds = load(quantile)
+    except ContinuousLabelsError:
+        if chosen != "auto":
+            raise
+        chosen = "regression"
+        ds = load(0.5)
+        ds.extra["task_reason"] = (
+            f"the label column {label_col!r} holds continuous scores and no cutoff was given"
+        )
+    if chosen == "regression":
+        ds = as_regression(ds, transform, floor)
+        ds.extra.setdefault("task_reason", "--task regression")
+    return ds
+
+
+def _load_labels(
+    path=None,
+    *,
+    dataset: str | None = None,
+    seq_col: str = "sequence",
+    label_col: str = "label",
+    positive=None,
+    threshold=None,
+    quantile=None,
+    allow_stop: bool = False,
+    on_conflict: str = "error",
+    n_sequences: int | None = None,
+    seed: int = 0,
+    fmt: str | None = None,
+    wild_type: str | None = None,
+    layout: str | None = None,
+    reference=None,
+    dms_id: str | None = None,
+    mutant_col: str | None = None,
+    target_seq: str | None = None,
+    offset: int | None = None,
+    split_col: str | None = None,
+    valid_col: str | None = None,
+    folds_col: str | None = None,
+    positions: str | None = "auto",
+    features=None,
+) -> Dataset:
+    """Load as :func:`load_data` does for classification (labels; scores kept)."""
     options = LoadOptions(
         seq_col=seq_col, label_col=label_col, positive=positive, threshold=threshold,
         quantile=quantile, allow_stop=allow_stop, on_conflict=on_conflict,

@@ -40,6 +40,13 @@ class Dataset:
         Cross-validation folds given with the data (``audit --folds-col``), 0-based.
     features : ndarray of float32, shape (n, d), optional
         Precomputed features aligned to the rows (``--features``), for ``mlp`` and ``logreg``.
+    task : {"classification", "regression"}
+        What a model learns: the binary ``labels`` or the continuous ``targets``.
+    targets : ndarray of float64, shape (n,), optional
+        Regression only: the score a regressor learns, on the scale it is learnt and
+        reported (``scores`` after the transform in ``extra["score_transform"]``, see
+        :mod:`badlabels.data.regression`). ``labels`` are then ``targets > median`` and only
+        serve what needs two classes (stratified splits).
     extra : dict
         Anything else a loader wants to keep (e.g. the quantile used).
     """
@@ -57,12 +64,27 @@ class Dataset:
     folds: np.ndarray | None = None
     features: np.ndarray | None = None
     extra: dict = field(default_factory=dict)
+    task: str = "classification"
+    targets: np.ndarray | None = None
 
     def __post_init__(self):
         self.sequences = np.asarray(self.sequences, dtype=object)
         self.labels = np.asarray(self.labels, dtype=np.int8)
         if len(self.sequences) != len(self.labels):
             raise ValueError("sequences and labels differ in length")
+        if self.task not in ("classification", "regression"):
+            raise ValueError(f"unknown task {self.task!r}")
+        if self.targets is not None:
+            self.targets = np.asarray(self.targets, dtype=np.float64)
+            if len(self.targets) != len(self.labels):
+                raise ValueError("targets and labels differ in length")
+        if self.task == "regression" and self.targets is None:
+            raise ValueError("a regression dataset needs targets")
+
+    @property
+    def is_regression(self) -> bool:
+        """Whether models learn the continuous ``targets`` (``task == "regression"``)."""
+        return self.task == "regression"
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -85,6 +107,8 @@ class Dataset:
             h.update(("split:" + "\n".join(map(str, self.split.tolist()))).encode())
         if self.features is not None:
             h.update(b"features:" + np.ascontiguousarray(self.features, dtype=np.float32).tobytes())
+        if self.is_regression:
+            h.update(b"targets:" + np.ascontiguousarray(self.targets, dtype=np.float64).tobytes())
         return h.hexdigest()[:16]
 
     def subset(self, idx) -> Dataset:
@@ -104,4 +128,6 @@ class Dataset:
             folds=None if self.folds is None else self.folds[idx],
             features=None if self.features is None else self.features[idx],
             extra=dict(self.extra),
+            task=self.task,
+            targets=None if self.targets is None else self.targets[idx],
         )

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from badlabels.data.encoding import AMINO_ACIDS
-from badlabels.errors import BadInputError
+from badlabels.errors import BadInputError, ContinuousLabelsError
 
 MISSING_TOKENS = frozenset({"", "na", "nan", "n/a", "null", "none"})
 YES_TOKENS = frozenset({"1", "1.0", "true", "yes", "y", "t"})
@@ -373,11 +373,13 @@ def parse_labels(
     numeric = ~np.isnan(_to_float(series))
     i = int(np.argmax(~known))
     if numeric.all():
-        raise where.error(
+        err = where.error(
             f"label {text[i]!r} in column {column!r} is a number other than 0/1; "
-            "to binarise a score pass --threshold X or --quantile Q",
+            "to binarise a score pass --threshold X or --quantile Q (or --task regression "
+            "to learn the score itself)",
             rows[i],
         )
+        raise ContinuousLabelsError(err.problem, file=err.file, row=err.row) if err.row else err
     if len(distinct) == 2:
         a, b = distinct
         ra = rows[int(np.argmax(text == a))]

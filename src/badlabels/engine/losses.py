@@ -35,7 +35,21 @@ name                per-sample value                              parameters (de
                     (Reed et al. 2015)                            ("soft")
 ``forward``         ``-log P(noisy = y)`` with ``P(noisy = 1) =   ``matrix`` (identity)
                     T01 (1 - p) + T11 p`` (Patrini et al. 2017)
+``mse``             ``r ** 2`` (regression: ``r = pred - y``)     none
+``huber``           ``r ** 2 / 2`` if ``|r| <= delta``, else      ``delta`` (1.0)
+                    ``delta (|r| - delta / 2)`` (regression)
+``student_t``       ``(nu+1)/2 log(1 + r**2 / (nu s**2))``        ``nu`` (3.0),
+                    (Student-t NLL up to a constant; regression)  ``scale`` s (1.0)
 =================== ============================================= =====================
+
+The regression losses (:data:`REGRESSION_LOSSES`) take the network output itself as the
+prediction (no sigmoid) and float ``targets`` that the caller has standardised (mean 0, sd 1
+on the training rows), so ``delta`` and ``scale`` are in target standard deviations;
+``r = prediction - target``. They are :class:`BinaryLoss` instances too (alias
+:data:`PerSampleLoss`), so weights, ``reduction="none"`` and the per-sample form work as
+for the binary losses. ``huber`` and ``student_t`` are the robust choices for noisy
+targets: their per-sample loss grows linearly / logarithmically in ``|r|``, so outliers
+pull the fit less than under ``mse``.
 
 ``forward``'s ``matrix`` is the 2x2 noise transition matrix ``T[i][j] = P(noisy = j |
 clean = i)`` (rows sum to 1), the convention of :func:`badlabels.noise.transition_matrix`;
@@ -191,6 +205,11 @@ class BinaryLoss:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
         return f"BinaryLoss({self.name}{', ' if args else ''}{args})"
+
+
+PerSampleLoss = BinaryLoss
+"""The same class under a name that fits the regression losses too (their "logits" are
+predictions and their targets any floats)."""
 
 
 def get_per_sample_loss(name: str, **params) -> PerSampleFn:
@@ -419,11 +438,73 @@ def forward(matrix: Sequence[Sequence[float]] = ((1.0, 0.0), (0.0, 1.0))) -> Bin
     return BinaryLoss(per_sample, "forward", {"matrix": t})
 
 
+REGRESSION_LOSSES: tuple[str, ...] = ("mse", "huber", "student_t")
+"""The losses for continuous (standardised) targets; the others are for binary labels."""
+
+
+@register_loss("mse")
+def mse() -> BinaryLoss:
+    """Squared error ``(pred - y) ** 2`` for regression (prediction = the network output)."""
+
+    def per_sample(pred: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        return (pred - targets) ** 2
+
+    return BinaryLoss(per_sample, "mse")
+
+
+@register_loss("huber")
+def huber(delta: float = 1.0) -> BinaryLoss:
+    """Huber loss for regression: quadratic within ``delta`` of the target, linear beyond.
+
+    ``r ** 2 / 2`` for ``|r| <= delta``, ``delta * (|r| - delta / 2)`` otherwise, with
+    ``r = pred - y`` (``F.huber_loss``).
+
+    Parameters
+    ----------
+    delta : float > 0, default 1.0
+        In the units of the (standardised) targets.
+    """
+    d = _number("huber: delta", delta, 0.0, math.inf, low_open=True)
+
+    def per_sample(pred: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        return F.huber_loss(pred, targets, reduction="none", delta=d)
+
+    return BinaryLoss(per_sample, "huber", {"delta": d})
+
+
+@register_loss("student_t")
+def student_t(nu: float = 3.0, scale: float = 1.0) -> BinaryLoss:
+    """Student-t negative log-likelihood for regression, up to a constant.
+
+    ``(nu + 1) / 2 * log(1 + r ** 2 / (nu * scale ** 2))`` with ``r = pred - y``: heavy
+    tails, so a gross error adds only ``O(log |r|)``. ``nu -> inf`` approaches
+    ``r ** 2 / (2 scale ** 2)``.
+
+    Parameters
+    ----------
+    nu : float > 0, default 3.0
+        Degrees of freedom.
+    scale : float > 0, default 1.0
+        Scale of the t distribution, in the units of the (standardised) targets.
+    """
+    v = _number("student_t: nu", nu, 0.0, math.inf, low_open=True)
+    sc = _number("student_t: scale", scale, 0.0, math.inf, low_open=True)
+    coef, denom = (v + 1.0) / 2.0, v * sc * sc
+
+    def per_sample(pred: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        r = pred - targets
+        return coef * torch.log1p(r * r / denom)
+
+    return BinaryLoss(per_sample, "student_t", {"nu": v, "scale": sc})
+
+
 __all__ = [
     "BOOTSTRAP_BETA",
+    "REGRESSION_LOSSES",
     "BinaryLoss",
     "LossFn",
     "PerSampleFn",
+    "PerSampleLoss",
     "available_losses",
     "check_transition_matrix",
     "get_loss",

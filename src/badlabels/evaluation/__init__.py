@@ -7,6 +7,12 @@ from badlabels.evaluation.correction import (
     corrected_accuracy,
     corrected_auroc,
 )
-from badlabels.evaluation.metrics import binary_metrics
+from badlabels.evaluation.metrics import binary_metrics, regression_metrics
 
-__all__ = ["binary_metrics", "bootstrap_corrected", "corrected_accuracy", "corrected_auroc"]
+__all__ = [
+    "binary_metrics",
+    "bootstrap_corrected",
+    "corrected_accuracy",
+    "corrected_auroc",
+    "regression_metrics",
+]

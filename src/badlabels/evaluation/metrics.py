@@ -1,8 +1,14 @@
-"""Classification metrics: the ONE place badlabels computes them.
+"""Classification and regression metrics: the ONE place badlabels computes them.
 
 Predicted class = ``prob >= threshold`` everywhere in badlabels (this module's
 :func:`predict_labels`). ``prob`` may be the probability of class 1, shape
 (n,), or a ``predict_proba`` output, shape (n, 2), of which column 1 is used.
+
+Regression (:func:`regression_metrics`) compares a prediction with the measured
+continuous score on the rows where both are finite: rank and linear correlation,
+R^2 (which, unlike the correlations, needs the prediction in the score's units) and
+ProteinGym's NDCG and top-10 % recall. A metric that is undefined (fewer than two
+rows, a constant input) is NaN, never an exception or a warning.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from sklearn.metrics import (
     average_precision_score,
     f1_score,
     matthews_corrcoef,
+    r2_score,
     roc_auc_score,
 )
 
@@ -22,12 +29,14 @@ from badlabels.errors import BadInputError
 
 __all__ = [
     "METRICS",
+    "REGRESSION_METRICS",
     "SCORE_METRICS",
     "as_prob",
     "auroc",
     "binary_metrics",
     "ndcg",
     "predict_labels",
+    "regression_metrics",
     "score_metrics",
     "top_recall",
     "weighted_auroc",
@@ -36,6 +45,8 @@ __all__ = [
 METRICS: tuple[str, ...] = ("auroc", "auprc", "accuracy", "f1", "mcc")
 SCORE_METRICS: tuple[str, ...] = ("spearman", "ndcg", "top10_recall")
 """Metrics against a continuous score (ProteinGym's: Spearman, NDCG and top-10 % recall)."""
+REGRESSION_METRICS: tuple[str, ...] = ("spearman", "pearson", "r2", "ndcg", "top10_recall")
+"""Metrics of a regressor's prediction against the measured score (:func:`regression_metrics`)."""
 
 
 def as_prob(prob, n: int | None = None) -> np.ndarray:
@@ -227,3 +238,45 @@ def score_metrics(score, pred) -> dict[str, float]:
 
         rho = float(spearmanr(s, p).statistic)
     return {"spearman": rho, "ndcg": ndcg(s, p), "top10_recall": top_recall(s, p)}
+
+
+def regression_metrics(score, pred) -> dict[str, float]:
+    """How well a regressor's prediction matches the measured continuous score.
+
+    Parameters
+    ----------
+    score : array-like of float, shape (n,)
+        The measured (clean) score, on the scale the prediction is in (e.g. log10 fitness).
+    pred : array-like of float, shape (n,)
+        The model's prediction of ``score``.
+
+    Returns
+    -------
+    dict
+        ``spearman`` and ``pearson`` correlation, ``r2`` (``sklearn.metrics.r2_score``:
+        ``1 - SS_res / SS_tot`` of ``pred`` as a prediction of ``score``, so it depends on
+        the units, and may be negative), ``ndcg`` and ``top10_recall``
+        (:func:`score_metrics`), computed on the rows where both are finite. NaN where
+        undefined: all of them for fewer than 2 rows or a constant score, the correlations
+        for a constant prediction, ``ndcg`` for fewer than 10 rows (no top 10 %).
+
+    Raises
+    ------
+    BadInputError
+        ``score`` and ``pred`` differ in length.
+    """
+    s, p = _finite_pair(score, pred)
+    nan = float("nan")
+    out = score_metrics(s, p)
+    pearson = r2 = nan
+    if len(s) >= 2 and np.ptp(s) > 0:
+        r2 = float(r2_score(s, p))
+        if np.ptp(p) > 0:
+            pearson = float(np.corrcoef(s, p)[0, 1])
+    return {
+        "spearman": out["spearman"],
+        "pearson": pearson,
+        "r2": r2,
+        "ndcg": out["ndcg"],
+        "top10_recall": out["top10_recall"],
+    }

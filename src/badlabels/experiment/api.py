@@ -88,6 +88,7 @@ def run_experiment(
         device, engine=engine, backend=backend, workers=workers, ray_address=ray_address
     )
     check_splittable(len(dataset), source=dataset.source)
+    check_task(dataset, grid)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     store = ResultStore(out)
@@ -123,6 +124,10 @@ def run_experiment(
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "cell_ids": [c.cell_id for c in cells],
     }
+    if dataset.is_regression:
+        config["task"] = "regression"
+        config["score_transform"] = dataset.extra.get("score_transform")
+        config["units"] = _units_text(dataset)
     if normalisation is not None:
         config["count_normalisation"] = normalisation.to_dict()
     (out / "config.json").write_text(json.dumps(config, indent=1, default=str))
@@ -132,6 +137,20 @@ def run_experiment(
     frame = frame[frame["cell_id"].isin(wanted)].reset_index(drop=True) if len(frame) else frame
     files = {"results": out / "results.csv"}
     frame.to_csv(files["results"], index=False)
+    if dataset.is_regression:
+        from badlabels.report.regression import (
+            plot_regression_curve,
+            write_regression_report,
+            write_regression_summary,
+        )
+
+        files["curve"] = plot_regression_curve(frame, out / "curve.png")
+        files["summary"] = write_regression_summary(
+            frame, out / "summary.md", dataset=dataset, command=command, notes=notes
+        )
+        if report:
+            files["report"] = write_regression_report(out, frame=frame, config=config)
+        return ExperimentResult(out, frame, len(new), len(cells) - len(new), files)
     ceiling = prepared.ceiling_auroc
     files["curve"] = plot_curve(frame, out / "curve.png", ceiling=ceiling)
     files["summary"] = write_summary(
@@ -142,3 +161,60 @@ def run_experiment(
 
         files["report"] = write_report(out, frame=frame, config=config)
     return ExperimentResult(out, frame, len(new), len(cells) - len(new), files)
+
+
+def _units_text(dataset: Dataset) -> str:
+    spec = dataset.extra.get("score_transform") or {}
+    if spec.get("transform") == "log10":
+        return f"log10 of the score (floor {spec.get('floor'):g})"
+    return "the score as given"
+
+
+def check_task(dataset: Dataset, grid: GridSpec) -> None:
+    """One-line errors for a grid that does not fit the data's task: label noise or
+    classification methods on scores (regression), or score noise / regression methods on
+    labels."""
+    from badlabels.errors import BadInputError
+    from badlabels.methods.registry import METHODS
+    from badlabels.methods.regression import REGRESSION_METHODS
+    from badlabels.models import MODELS
+    from badlabels.models.regression import REGRESSORS
+    from badlabels.noise import NOISE_TYPES, SCORE_NOISE_TYPES
+
+    noise = str(grid.noise_type).strip().lower().replace("-", "_")
+    if dataset.is_regression:
+        if noise not in SCORE_NOISE_TYPES:
+            raise BadInputError(
+                f"noise type {grid.noise_type!r} corrupts yes/no labels; for continuous scores "
+                f"choose one of {', '.join(SCORE_NOISE_TYPES)}"
+            )
+        bad = [m for m in grid.methods if m not in REGRESSION_METHODS]
+        if bad:
+            raise BadInputError(
+                f"method {bad[0]!r} trains a classifier; for continuous scores choose among "
+                f"{', '.join(REGRESSION_METHODS)}"
+            )
+        bad = [m for m in grid.models if m not in REGRESSORS]
+        if bad:
+            hint = " (ridge is the linear baseline)" if bad[0] == "logreg" else ""
+            raise BadInputError(
+                f"model {bad[0]!r} has no regression form; choose among "
+                f"{', '.join(REGRESSORS)}{hint}"
+            )
+        return
+    if noise not in NOISE_TYPES:
+        raise BadInputError(
+            f"noise type {grid.noise_type!r} corrupts continuous scores: pass --task regression "
+            f"(or choose one of {', '.join(NOISE_TYPES)})"
+        )
+    bad = [m for m in grid.methods if m not in METHODS]
+    if bad and bad[0] in REGRESSION_METHODS:
+        raise BadInputError(
+            f"method {bad[0]!r} is a regression loss: pass --task regression for continuous scores"
+        )
+    bad = [m for m in grid.models if m not in MODELS]
+    if bad and bad[0] in REGRESSORS:
+        raise BadInputError(
+            f"model {bad[0]!r} is a regressor: pass --task regression for continuous scores "
+            "(or use logreg)"
+        )

@@ -56,6 +56,7 @@ from badlabels.experiment.runner_core import (
     score_cell,
 )
 from badlabels.experiment.settings import RunSettings
+from badlabels.methods.regression import REGRESSION_METHODS
 from badlabels.methods.stacking import (  # noqa: F401  (re-exported: the engine's vocabulary)
     ENGINES,
     MAX_K,
@@ -86,8 +87,8 @@ def _estimator(cell: Cell, noise_rate_hint: float | None, device: str = "auto"):
 
 def _cell_key(cell: Cell) -> tuple | None:
     """What cells of one stacked unit share (None: this cell runs plain)."""
-    if cell.model != "lstm":
-        return None
+    if cell.model != "lstm" or cell.method in REGRESSION_METHODS:
+        return None  # regressors are never stacked
     try:
         # The hint only feeds methods that use it; the real one is passed in run_unit.
         spec = stack_spec(_estimator(cell, noise_rate_hint=None))

@@ -13,7 +13,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 
 from badlabels.errors import BadInputError
-from badlabels.noise import NOISE_TYPES
+from badlabels.noise import NOISE_TYPES, SCORE_NOISE_TYPES
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class Cell:
         dict
         """
         params = dict(self.model_params)
-        if self.model != "logreg":
+        if self.model not in ("logreg", "ridge"):
             params.update(
                 batch_size=self.batch_size,
                 max_epochs=self.max_epochs,
@@ -122,9 +122,10 @@ class GridSpec:
     model_params: dict = field(default_factory=dict)
 
     def validate(self) -> None:
-        if self.noise_type not in NOISE_TYPES:
+        known = (*NOISE_TYPES, *(t for t in SCORE_NOISE_TYPES if t not in NOISE_TYPES))
+        if self.noise_type not in known:
             raise BadInputError(
-                f"unknown noise type {self.noise_type!r}; choose one of: {', '.join(NOISE_TYPES)}"
+                f"unknown noise type {self.noise_type!r}; choose one of: {', '.join(known)}"
             )
         for name in ("models", "methods", "noise_rates", "seeds", "batch_sizes"):
             if not getattr(self, name):
@@ -143,7 +144,7 @@ class GridSpec:
             self.models, self.methods, self.batch_sizes, self.seeds, self.noise_rates
         ):
             # Methods other than plain bce only make sense for neural models.
-            if model == "logreg" and method != "bce":
+            if model == "logreg" and method != "bce" or model == "ridge" and method != "mse":
                 continue
             out.append(
                 Cell(

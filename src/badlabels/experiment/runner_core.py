@@ -25,14 +25,21 @@ from badlabels.data import Dataset, split_indices
 from badlabels.data.splits import Split
 from badlabels.errors import BadInputError
 from badlabels.evaluation import binary_metrics, corrected_auroc
-from badlabels.evaluation.metrics import score_metrics
+from badlabels.evaluation.metrics import regression_metrics, score_metrics
 from badlabels.experiment.grid import Cell
-from badlabels.noise import NoiseResult, apply_noise, transition_matrix
+from badlabels.noise import (
+    NoiseResult,
+    ScoreNoiseResult,
+    apply_noise,
+    apply_score_noise,
+    transition_matrix,
+)
 
 Progress = Callable[..., None]
 
 _PARTS = {"train": 1, "val": 2, "test": 3}
-_NOISE_CODES = {"symmetric": 11, "class_conditional": 12, "measurement": 13, "read_depth": 14}
+_NOISE_CODES = {"symmetric": 11, "class_conditional": 12, "measurement": 13, "read_depth": 14,
+                "gaussian": 15, "outliers": 16}  # fmt: skip
 
 
 @dataclass
@@ -126,9 +133,11 @@ def noise_seed(seed: int, noise_type: str, part: str) -> np.random.SeedSequence:
     return np.random.SeedSequence([int(seed), _NOISE_CODES.get(noise_type, 99), _PARTS[part]])
 
 
-def corrupt_part(part: Dataset, cell: Cell, which: str) -> NoiseResult:
-    """Corrupt one split's labels as ``cell`` says."""
+def corrupt_part(part: Dataset, cell: Cell, which: str) -> NoiseResult | ScoreNoiseResult:
+    """Corrupt one split's labels (a regression dataset: its scores) as ``cell`` says."""
     seed = int(noise_seed(cell.seed, cell.noise_type, which).generate_state(1)[0])
+    if part.is_regression:
+        return apply_score_noise(part, cell.noise_type, cell.noise_rate, seed=seed)
     return apply_noise(part, cell.noise_type, cell.noise_rate, seed=seed, cc_ratio=cell.cc_ratio)
 
 
@@ -151,8 +160,8 @@ def check_inputs(prepared: Prepared, cells: list[Cell]) -> None:
     and that every cell whose model does (``mlp``, ``logreg``) has a method that passes them
     on (one-line BadInputError, see :func:`badlabels.models.base.model_input`); cells of other
     models read the sequences. Without features: nothing to check."""
-    if prepared.train.features is None:
-        return
+    if prepared.train.features is None or prepared.dataset.is_regression:
+        return  # regressors: features reach the models that read them (run_cell_regression)
     from badlabels.methods.registry import build_estimator
     from badlabels.models.base import check_features_read, model_input, reads_features
 
@@ -233,6 +242,8 @@ def run_cell_plain(
 ) -> dict:
     """Train and score one cell the plain way (one model, PyTorch's own LSTM) on ``device``
     (resolved by the run settings; ``auto`` only where called on its own)."""
+    if prepared.dataset.is_regression:
+        return run_cell_regression(cell, prepared, device, progress=progress)
     from badlabels.engine.stacked.precision import plain_precision
     from badlabels.engine.trainer import resolve_device
     from badlabels.methods.registry import build_estimator
@@ -282,3 +293,65 @@ def run_cell_plain(
         engine="plain",
         precision="fp64" if cell.model == "logreg" else plain_precision(dev),
     )
+
+
+def _regression_input(part: Dataset, est):
+    """Precomputed features for a regressor that reads them, else the sequences."""
+    if part.features is not None and getattr(est, "reads_features", False):
+        return part.features
+    return part.sequences
+
+
+def run_cell_regression(
+    cell: Cell, prepared: Prepared, device: str = "auto", *, progress: Progress | None = None
+) -> dict:
+    """Train and score one cell of a regression dataset: noisy training and validation scores
+    (``noise.apply_score_noise``), a regressor (``methods.regression.build_regressor``), and
+    the metrics of its predictions against the clean test scores."""
+    from badlabels.engine.stacked.precision import plain_precision
+    from badlabels.engine.trainer import resolve_device
+    from badlabels.methods.regression import build_regressor
+
+    dev = resolve_device("cpu" if cell.model == "ridge" else device)
+    train_noise = corrupt_part(prepared.train, cell, "train")
+    val_noise = corrupt_part(prepared.val, cell, "val")
+    est = build_regressor(cell.model, cell.method, model_params=cell.estimator_params(device),
+                          method_params=dict(cell.method_params))  # fmt: skip
+
+    def on_epoch(event, **info):
+        if progress is not None:
+            progress(event, cell=cell, **info)
+
+    train_x, val_x, test_x = (
+        _regression_input(part, est) for part in (prepared.train, prepared.val, prepared.test)
+    )
+    t0 = time.perf_counter()
+    est.fit(train_x, train_noise.scores, eval_set=(val_x, val_noise.scores), progress=on_epoch)
+    seconds = time.perf_counter() - t0
+    pred = est.predict(test_x)
+    record = cell.to_dict()
+    record.update(
+        cell_id=cell.cell_id,
+        task="regression",
+        realized_flip_rate=float(train_noise.changed.mean()),
+        val_flip_rate=float(val_noise.changed.mean()),
+        mean_abs_change=float(np.mean(train_noise.moved)),
+        n_train=len(prepared.train),
+        n_val=len(prepared.val),
+        n_test=len(prepared.test),
+        epochs_run=int(getattr(est, "epochs_run_", 1)),
+        best_epoch=int(getattr(est, "best_epoch_", 1)),
+        train_seconds=float(seconds),
+        ceiling_auroc=float("nan"),
+        device=str(dev),
+        engine="plain",
+        precision="fp64" if cell.model == "ridge" else plain_precision(dev),
+        finished_at=time.strftime("%Y-%m-%dT%H:%M:%S"),
+        split_source=prepared.split_source,
+    )
+    record.update(regression_metrics(prepared.test.targets, pred))
+    # What a test set measured as noisily as the training scores would have said.
+    test_noise = corrupt_part(prepared.test, cell, "test")
+    record["noisy_test_spearman"] = regression_metrics(test_noise.scores, pred)["spearman"]
+    record["test_flip_rate"] = float(test_noise.changed.mean())
+    return record

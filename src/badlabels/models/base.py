@@ -655,7 +655,15 @@ class NeuralClassifier(SequenceClassifier):
         n = len(seqs)
         if n == 0:
             raise BadInputError("no training sequences")
-        return seqs, as_labels(y, n), as_weights(sample_weight, n)
+        return seqs, self._train_targets(y, n), as_weights(sample_weight, n)
+
+    def _train_targets(self, y, n: int) -> np.ndarray:
+        """``fit``'s targets as the loss reads them (here: labels 0/1, both classes present)."""
+        return as_labels(y, n)
+
+    def _eval_targets(self, y_val, n: int) -> np.ndarray:
+        """``eval_set``'s targets as the loss reads them (here: labels 0/1, one class allowed)."""
+        return as_labels(y_val, n, both_classes=False)
 
     def _fit_data(self, seqs, labels, weights, eval_set=None) -> FitData:
         """The preparation every neural ``fit`` shares: fitted alphabet, seed, classes and
@@ -687,7 +695,7 @@ class NeuralClassifier(SequenceClassifier):
             val_seqs = as_sequences(X_val, "eval_set X")
             if len(val_seqs) == 0:
                 raise BadInputError("eval_set holds no sequences")
-            val_labels = as_labels(y_val, len(val_seqs), both_classes=False)
+            val_labels = self._eval_targets(y_val, len(val_seqs))
             train_idx = np.arange(n)
         else:
             train_idx, val_idx = validation_split(n, self.validation_fraction, self.random_seed_)

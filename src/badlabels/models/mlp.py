@@ -38,7 +38,6 @@ from badlabels.models.base import (
     FitData,
     NeuralClassifier,
     as_features,
-    as_labels,
     as_weights,
     check_input_kind,
     input_kind,
@@ -284,7 +283,7 @@ class MLPClassifier(NeuralClassifier):
             )
         self.input_kind_ = FEATURES
         self.n_features_in_ = int(features.shape[1])
-        return features, as_labels(y, n), as_weights(sample_weight, n)
+        return features, self._train_targets(y, n), as_weights(sample_weight, n)
 
     def _fit_data(self, seqs, labels, weights, eval_set=None) -> FitData:
         """As :meth:`NeuralClassifier._fit_data`; for features (n, d): the validation rows
@@ -308,7 +307,7 @@ class MLPClassifier(NeuralClassifier):
             val_x = as_features(X_val, "eval_set X", n_features=d)
             if len(val_x) == 0:
                 raise BadInputError("eval_set holds no rows")
-            val_y = as_labels(y_val, len(val_x), both_classes=False)
+            val_y = self._eval_targets(y_val, len(val_x))
             train_idx = np.arange(n)
         else:
             train_idx, val_idx = validation_split(n, self.validation_fraction, self.random_seed_)

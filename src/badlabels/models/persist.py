@@ -74,6 +74,13 @@ def _registry() -> dict[str, type]:
     return MODELS
 
 
+def _saveable_classes() -> dict[type, str]:
+    """Every class that can be saved -> its model name (classifiers and regressors)."""
+    from badlabels.models.regression import REGRESSORS
+
+    return {cls: name for reg in (_registry(), REGRESSORS) for name, cls in reg.items()}
+
+
 def unwrap_model(model) -> tuple[object, list[dict]]:
     """The model that makes ``model``'s predictions, and the wrappers around it.
 
@@ -129,7 +136,7 @@ def save_model(model, directory, metadata: dict | None = None) -> Path:
     """
     directory = Path(directory)
     model, wrappers = unwrap_model(model)
-    names = {cls: name for name, cls in _registry().items()}
+    names = _saveable_classes()
     if type(model) not in names:
         raise BadInputError(f"cannot save a {type(model).__name__}: not a badlabels model")
     tensors, info = model._export()
@@ -233,8 +240,9 @@ def load_model(directory, device: str | None = None):
             file=str(config_path),
         )
     registry = _registry()
-    cls = registry.get(config.get("model"))
-    if cls is None or cls.__name__ != config.get("class"):
+    known = {(name, cls.__name__): cls for cls, name in _saveable_classes().items()}
+    cls = known.get((config.get("model"), config.get("class")))
+    if cls is None:
         raise BadInputError(
             f"unknown model class {config.get('class')!r} (known: {', '.join(sorted(registry))})",
             file=str(config_path),

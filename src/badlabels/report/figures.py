@@ -16,6 +16,8 @@ NOISE_AXIS = {
     "class_conditional": "positive-to-negative flip rate",
     "measurement": "measurement noise scale (x score sd)",
     "read_depth": "fraction of reads kept",
+    "gaussian": "added score noise (x score sd)",
+    "outliers": "fraction of scores replaced",
 }
 
 
@@ -42,6 +44,7 @@ def plot_curve(
     metric: str = "auroc",
     ceiling: float | None = None,
     title: str | None = None,
+    ylabel: str | None = None,
 ) -> Path:
     """The resilience curve: clean-test ``metric`` vs noise level, mean ± sd over seeds.
 
@@ -73,7 +76,7 @@ def plot_curve(
         ax.axhline(0.5, color="0.35", lw=1, ls="--", label="chance (0.5)")
     if ceiling is not None and np.isfinite(ceiling):
         ax.axhline(ceiling, color="tab:green", lw=1, ls="-.", label=f"ceiling ({ceiling:.3f})")
-    ax.set_ylabel(f"{metric.upper()} on clean test labels")
+    ax.set_ylabel(ylabel or f"{metric.upper()} on clean test labels")
     ax.set_title(title or "Resilience to label noise")
     ax.grid(alpha=0.3)
     _place_legend(fig, ax)
@@ -221,34 +224,53 @@ def plot_noisy_vs_clean(df: pd.DataFrame, path: str | Path) -> Path:
     :func:`badlabels.evaluation.corrected_auroc`) undoes the known noise. Mean ± sd over seeds.
     Writes ``path`` (PNG) and the SVG beside it.
     """
+    return plot_metric_lines(
+        df, path,
+        [("auroc", "clean test labels"), ("noisy_test_auroc", "noisy test labels"),
+         ("corrected_test_auroc", "noisy, corrected")],
+        ylabel="test AUROC", chance=0.5,
+    )  # fmt: skip
+
+
+_LINE_STYLES = [
+    dict(marker="o", ms=3, color="tab:blue"),
+    dict(marker="s", ms=3, ls="--", color="tab:red"),
+    dict(marker="^", ms=3, ls=":", color="tab:purple"),
+    dict(marker="v", ms=3, ls="-.", color="tab:green"),
+]
+
+
+def plot_metric_lines(
+    df: pd.DataFrame, path: str | Path, metrics: list[tuple[str, str]], *, ylabel: str,
+    chance: float | None = None,
+) -> Path:  # fmt: skip
+    """Several metrics against the noise level, one panel per series (model / method), mean ±
+    sd over seeds; ``metrics`` is ``[(column, legend label), ...]``, ``chance`` an optional
+    dashed line. Writes ``path`` (PNG) and the SVG beside it."""
     path = Path(path)
     keys = _series_keys(df) if len(df) else []
     groups = list(df.groupby(keys, sort=True)) if keys else []
     fig, axes = _panels(max(1, len(groups)))
     noise_type = str(df["noise_type"].iloc[0]) if len(df) else "symmetric"
-    styles = [
-        ("auroc", "clean test labels", dict(marker="o", ms=3, color="tab:blue")),
-        ("noisy_test_auroc", "noisy test labels", dict(marker="s", ms=3, ls="--", color="tab:red")),
-        ("corrected_test_auroc", "noisy, corrected", dict(marker="^", ms=3, ls=":", color="tab:purple")),
-    ]  # fmt: skip
     for ax, (name, part) in zip(axes, groups, strict=False):
-        for metric, label, kw in styles:
+        for (metric, label), kw in zip(metrics, _LINE_STYLES, strict=False):
             if metric not in part or part[metric].isna().all():
                 continue
             t = part.groupby("noise_rate")[metric].agg(["mean", "std"]).reset_index()
             _band(ax, t["noise_rate"], t["mean"], t["std"], label=label, **kw)
-        ax.axhline(0.5, color="0.35", lw=1, ls="--", label="chance (0.5)")
+        if chance is not None:
+            ax.axhline(chance, color="0.35", lw=1, ls="--", label=f"chance ({chance:g})")
         if noise_type == "read_depth":
             ax.set_xscale("log")
             ax.invert_xaxis()
         ax.set_title(_series_name(keys, name))
         ax.set_xlabel(NOISE_AXIS.get(noise_type, "noise level"))
-        ax.set_ylabel("test AUROC")
+        ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
     if not groups:
         axes[0].set_title("no runs")
     lo, hi = axes[0].get_ylim()  # shared: sd bands must not stretch the axis past [0, 1]
-    axes[0].set_ylim(max(lo, 0.0), min(hi, 1.02))
+    axes[0].set_ylim(max(lo, 0.0 if chance is not None else -1.0), min(hi, 1.02))
     _shared_legend(fig, axes)
     return _save(fig, path)
 

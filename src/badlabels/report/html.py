@@ -104,8 +104,13 @@ def _ceiling(frame: pd.DataFrame) -> float | None:
 
 
 def render_report(frame: pd.DataFrame, config: dict, fig_dir: Path) -> str:
-    """The report as one HTML string; figures are written into ``fig_dir`` and embedded."""
+    """The report as one HTML string; figures are written into ``fig_dir`` and embedded.
+    A regression experiment's frame gets :mod:`badlabels.report.regression`'s report."""
+    from badlabels.report.regression import is_regression_frame, render_regression_report
+
     config = config or {}
+    if is_regression_frame(frame, config):
+        return render_regression_report(frame, config, fig_dir)
     ceiling = _ceiling(frame)
     n_series = len(frame.groupby(["model", "method", "batch_size"])) if len(frame) else 0
     body = [_header(frame, config)]

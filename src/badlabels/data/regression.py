@@ -1,0 +1,148 @@
+"""Continuous scores as regression targets: the transform and the regression dataset.
+
+A regression dataset (``Dataset.task == "regression"``) keeps the measured score as read
+(``Dataset.scores``, e.g. GB1's enrichment, needed to recompute fitness from thinned read
+counts) and the *target* a regressor learns, ``Dataset.targets`` = ``transform(scores)``.
+Targets are on the scale results are reported in (log10 fitness for GB1); models
+standardise them for training and predict in these units again.
+
+Assumptions
+-----------
+- ``log10`` needs non-negative scores; scores below ``floor`` (zero fitness: no read
+  survived) are set to ``floor`` first, so they share one value, ``log10(floor)``.
+- ``labels`` of a regression dataset are ``targets > median(targets)``: they only serve what
+  needs two classes (stratified splits) and are never a training target.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from badlabels.data.dataset import Dataset
+from badlabels.errors import BadInputError
+
+TASKS: tuple[str, ...] = ("auto", "classification", "regression")
+"""What ``--task`` accepts: ``auto`` is regression for a continuous label column given no
+``--threshold`` / ``--quantile`` / ``--positive``."""
+SCORE_TRANSFORMS: tuple[str, ...] = ("log10", "none")
+DEFAULT_FLOOR = 1e-4
+"""The floor that zero fitness is set to before ``log10``."""
+
+
+def check_score_transform(transform: str, floor) -> tuple[str, float]:
+    """``(transform, floor)`` checked: a name in :data:`SCORE_TRANSFORMS`, a floor > 0."""
+    name = str(transform).strip().lower()
+    if name not in SCORE_TRANSFORMS:
+        raise BadInputError(
+            f"unknown score transform {transform!r}; choose one of {', '.join(SCORE_TRANSFORMS)}"
+        )
+    ok = isinstance(floor, numbers.Real) and not isinstance(floor, bool) and math.isfinite(floor)
+    if not ok or floor <= 0:
+        raise BadInputError(f"floor must be a number > 0, got {floor!r}")
+    return name, float(floor)
+
+
+def transform_scores(scores, transform: str = "log10", floor: float = DEFAULT_FLOOR,
+                     *, what: str = "scores") -> np.ndarray:  # fmt: skip
+    """Targets from measured scores.
+
+    Parameters
+    ----------
+    scores : array-like of float, shape (n,)
+    transform : {"log10", "none"}
+        ``log10``: ``log10(max(score, floor))``; ``none``: the scores as they are.
+    floor : float > 0
+        Used by ``log10`` only.
+    what : str
+        Named in errors.
+
+    Returns
+    -------
+    ndarray of float64, shape (n,)
+
+    Raises
+    ------
+    BadInputError
+        A non-finite score, or a negative one under ``log10``.
+    """
+    transform, floor = check_score_transform(transform, floor)
+    s = np.asarray(scores, dtype=np.float64).reshape(-1)
+    bad = ~np.isfinite(s)
+    if bad.any():
+        raise BadInputError(f"{what}: value at index {int(np.argmax(bad))} is not a finite number")
+    if transform == "none":
+        return s.copy()
+    neg = s < 0
+    if neg.any():
+        i = int(np.argmax(neg))
+        raise BadInputError(
+            f"{what}: value {s[i]:g} at index {i} is negative; log10 needs scores >= 0 "
+            "(pass --transform none)"
+        )
+    return np.log10(np.maximum(s, floor))
+
+
+def as_regression(dataset: Dataset, transform: str = "log10", floor: float = DEFAULT_FLOOR
+                  ) -> Dataset:  # fmt: skip
+    """The regression dataset of a dataset that kept its continuous ``scores``.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        With ``scores`` (a file read with a numeric label column, or GB1).
+    transform, floor
+        See :func:`transform_scores`.
+
+    Returns
+    -------
+    Dataset
+        The same rows with ``task="regression"``, ``targets`` = the transformed scores,
+        ``labels`` = ``targets > median``, ``threshold`` the raw score at that median (what
+        read-depth noise compares with), and ``extra["score_transform"]`` =
+        ``{"transform", "floor"}``; ``extra["task"]`` = ``"regression"``.
+    """
+    if dataset.scores is None:
+        raise BadInputError(
+            f"data {dataset.name!r} has no continuous score to regress on: the label column "
+            "must hold numbers",
+            file=dataset.source,
+        )
+    transform, floor = check_score_transform(transform, floor)
+    targets = transform_scores(dataset.scores, transform, floor, what=dataset.source or "scores")
+    if len(targets) and np.ptp(targets) == 0:
+        raise BadInputError("every score is the same: there is nothing to regress on",
+                            file=dataset.source)  # fmt: skip
+    median = float(np.median(targets)) if len(targets) else 0.0
+    labels = (targets > median).astype(np.int8)
+    raw_cut = None
+    if len(targets):
+        below = dataset.scores[targets <= median]
+        raw_cut = float(np.max(below)) if len(below) else float(np.min(dataset.scores))
+    extra = dict(dataset.extra)
+    extra.update(task="regression", score_transform={"transform": transform, "floor": floor})
+    return Dataset(
+        sequences=dataset.sequences, labels=labels, name=dataset.name, alphabet=dataset.alphabet,
+        scores=dataset.scores, threshold=raw_cut, counts=dataset.counts, latent=dataset.latent,
+        source=dataset.source, split=dataset.split, folds=dataset.folds,
+        features=dataset.features, extra=extra, task="regression", targets=targets,
+    )  # fmt: skip
+
+
+def targets_of(dataset: Dataset, scores) -> np.ndarray:
+    """Targets of raw ``scores`` under ``dataset``'s transform (recomputed fitness, e.g.)."""
+    spec = dataset.extra.get("score_transform") or {"transform": "none", "floor": DEFAULT_FLOOR}
+    return transform_scores(scores, spec["transform"], spec["floor"])
+
+
+__all__ = [
+    "DEFAULT_FLOOR",
+    "SCORE_TRANSFORMS",
+    "TASKS",
+    "as_regression",
+    "check_score_transform",
+    "targets_of",
+    "transform_scores",
+]
