@@ -14,7 +14,8 @@ Stages (each resumable: finished runs are kept under ``benchmarks/runs/regressio
 - ``losses``: LSTM with ``mse``, ``huber`` (delta 1) and ``student_t`` (nu 3, scale 1) at
   outliers(0.2), seeds 0-4 (same split and same replaced scores per seed): paired differences
   with 95 % t intervals. On a 30,000-variant random subsample (seed 0) of the file
-  (``--losses-n``): 15 LSTMs on the full file do not fit in a session's 2 CPU cores.
+  (``--losses-n``), to fit 15 LSTMs into a session on 2 CPU cores; ``losses_full`` repeats
+  mse against huber on the whole file.
 - ``losses_full``: ``mse`` against ``huber`` on the whole file (seeds 0-4, or ``--seed-list``
   to split them over processes), outliers(0.2).
 - ``audit``: 20 % of all scores replaced (``outliers(0.2)``, seed 0); ``audit_scores`` with the
