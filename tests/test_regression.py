@@ -130,6 +130,13 @@ def test_regressor_input_errors_are_one_line():
         build_regressor("logreg")
 
 
+def test_a_classifier_refuses_a_regression_loss():
+    from badlabels.models import LSTMClassifier
+
+    with pytest.raises(BadInputError, match="is a regression loss"):
+        LSTMClassifier(loss="huber", max_epochs=1).fit(["AC", "AD"], [0, 1])
+
+
 def test_ridge_fits_an_additive_landscape_and_refuses_other_lengths():
     seqs, score = _landscape(n=600)
     y = np.log10(score)

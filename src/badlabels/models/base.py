@@ -43,6 +43,7 @@ from badlabels.engine.averaging import (
     WindowCallback,
     default_swa_start,
 )
+from badlabels.engine.losses import REGRESSION_LOSSES
 from badlabels.engine.schedule import TrainSchedule
 from badlabels.engine.stopping import STOPPING_RULES
 from badlabels.engine.trainer import (
@@ -550,6 +551,13 @@ class NeuralClassifier(SequenceClassifier):
             raise BadInputError(f"validation_fraction must be in [0, 1), got {vf!r}")
         if self.loss_params is not None and not isinstance(self.loss_params, dict):
             raise BadInputError(f"loss_params must be a dict, got {self.loss_params!r}")
+        if getattr(self, "task", "classification") != "regression" and (
+            self.loss in REGRESSION_LOSSES
+        ):
+            raise BadInputError(
+                f"loss {self.loss!r} is a regression loss; a classifier trains on labels "
+                "(for continuous scores use --task regression)"
+            )
         self._check_training_options()
 
     def _option(self, name: str):
