@@ -10,6 +10,7 @@ import pytest
 from cleanlab.count import estimate_py_and_noise_matrices_from_probabilities
 from cleanlab.filter import find_label_issues
 from cleanlab.rank import get_label_quality_scores
+from cli_helpers import one_line_error, run_cli
 
 from badlabels.audit import (
     audit_labels,
@@ -23,22 +24,6 @@ from badlabels.data import load_data, make_peptide12
 from badlabels.errors import BadInputError
 from badlabels.evaluation.noise_estimate import estimate_noise
 from badlabels.noise import symmetric
-
-
-def run_cli(args, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(args)
-    out = capsys.readouterr()
-    return exc.value.code, out.out, out.err
-
-
-def one_line_error(code, err, *needles):
-    assert code == 2, err
-    lines = [ln for ln in err.strip().splitlines() if ln.strip()]
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    for n in needles:
-        assert n in err, (n, err)
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from cli_helpers import one_line_error, run_cli
 
 import badlabels
 from badlabels.cli import main
@@ -21,20 +22,6 @@ GB1 = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "gb1_wu20
 needs_gb1 = pytest.mark.skipif(not GB1.exists(), reason=f"GB1 data file not found at {GB1}")
 
 
-def run_cli(args, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(args)
-    out = capsys.readouterr()
-    return exc.value.code, out.out, out.err
-
-
-def one_line_error(code, err, *needles):
-    assert code == 2, err
-    lines = [ln for ln in err.strip().splitlines() if ln.strip()]
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    for n in needles:
-        assert n in err, (n, err)
 
 
 @pytest.fixture(scope="module")

@@ -5,26 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from cli_helpers import one_line_error, run_cli
 
 from badlabels.audit import corrupted_frame
-from badlabels.cli import main
 from badlabels.data import Dataset
-
-
-def run_cli(args, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(args)
-    out = capsys.readouterr()
-    return exc.value.code, out.out, out.err
-
-
-def one_line_error(code, err, *needles):
-    assert code == 2, err
-    lines = [ln for ln in err.strip().splitlines() if ln.strip()]
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    for n in needles:
-        assert n in err, (n, err)
 
 
 def test_corrupt_symmetric_peptide12(tmp_path, capsys):
