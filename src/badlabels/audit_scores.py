@@ -61,6 +61,7 @@ import numpy as np
 
 from badlabels._json import finite_or_none
 from badlabels.data.dataset import Dataset
+from badlabels.data.regression import target_units
 from badlabels.errors import BadInputError
 from badlabels.evaluation.metrics import auroc, regression_metrics
 
@@ -338,13 +339,7 @@ def _as_truth(truth, n: int) -> np.ndarray:
 
 def score_units(dataset: Dataset | None) -> str:
     """The units a dataset's regression targets are in, in words."""
-    spec = (getattr(dataset, "extra", None) or {}).get("score_transform")
-    if not spec:
-        return "the units of the given scores"
-    if spec.get("transform") == "log10":
-        return (f"log10 of the score (scores below {spec.get('floor', 1e-4):g} set to it "
-                "first)")  # fmt: skip
-    return "the scores as measured (no transform)"
+    return target_units(dataset, default="the units of the given scores")
 
 
 def _inputs(data, scores):

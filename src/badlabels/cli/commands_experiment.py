@@ -72,13 +72,6 @@ def _task_defaults(regression: bool, noise_type: str | None) -> dict:
                 noise_rates=_SCORE_RATES.get(key, _SCORE_RATES["outliers"]))  # fmt: skip
 
 
-def _units(ds) -> str:
-    spec = ds.extra.get("score_transform") or {}
-    if spec.get("transform") == "log10":
-        return f"log10 score, floor {spec.get('floor'):g}"
-    return "the score as given"
-
-
 def _print_outcome(result) -> None:
     from badlabels.report.summary import curve_markdown
 
@@ -151,6 +144,7 @@ def experiment(
     curve. Writes OUT/results.csv (one row per trained model), OUT/curve.png, OUT/summary.md
     and OUT/report.html. Finished runs are kept in OUT/store: re-running skips them.
     """
+    from badlabels.data.regression import target_units
     from badlabels.experiment import GridSpec, run_experiment
     from badlabels.methods.registry import parse_param_assignments
 
@@ -180,7 +174,7 @@ def experiment(
     )
     if ds.is_regression:
         console.print(f"[bold]{ds.name}[/]: {len(ds):,} sequences, continuous scores "
-                      f"(regression on {_units(ds)}) -> {out}")  # fmt: skip
+                      f"(regression on {target_units(ds)}) -> {out}")  # fmt: skip
     else:
         console.print(
             f"[bold]{ds.name}[/]: {len(ds):,} sequences, {ds.positive_fraction:.1%} positive -> {out}"

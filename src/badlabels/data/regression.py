@@ -131,6 +131,16 @@ def as_regression(dataset: Dataset, transform: str = "log10", floor: float = DEF
     )  # fmt: skip
 
 
+def target_units(dataset: Dataset | None, default: str = "the score as given") -> str:
+    """What a regression dataset's targets are, in words (``default`` without a transform)."""
+    spec = (getattr(dataset, "extra", None) or {}).get("score_transform")
+    if not spec:
+        return default
+    if spec.get("transform") == "log10":
+        return f"log10 of the score (floor {spec.get('floor', DEFAULT_FLOOR):g})"
+    return "the score as given"
+
+
 def targets_of(dataset: Dataset, scores) -> np.ndarray:
     """Targets of raw ``scores`` under ``dataset``'s transform (recomputed fitness, e.g.)."""
     spec = dataset.extra.get("score_transform") or {"transform": "none", "floor": DEFAULT_FLOOR}
@@ -143,6 +153,7 @@ __all__ = [
     "TASKS",
     "as_regression",
     "check_score_transform",
+    "target_units",
     "targets_of",
     "transform_scores",
 ]

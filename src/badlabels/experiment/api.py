@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from badlabels.data import Dataset
+from badlabels.data.regression import target_units
 from badlabels.data.splits import check_splittable
 from badlabels.experiment.grid import GridSpec
 from badlabels.experiment.runner import Progress, check_noise, prepare, run_cells
@@ -127,7 +128,7 @@ def run_experiment(
     if dataset.is_regression:
         config["task"] = "regression"
         config["score_transform"] = dataset.extra.get("score_transform")
-        config["units"] = _units_text(dataset)
+        config["units"] = target_units(dataset)
     if normalisation is not None:
         config["count_normalisation"] = normalisation.to_dict()
     (out / "config.json").write_text(json.dumps(config, indent=1, default=str))
@@ -138,18 +139,15 @@ def run_experiment(
     files = {"results": out / "results.csv"}
     frame.to_csv(files["results"], index=False)
     if dataset.is_regression:
-        from badlabels.report.regression import (
-            plot_regression_curve,
-            write_regression_report,
-            write_regression_summary,
-        )
+        from badlabels.report.html import write_report
+        from badlabels.report.regression import plot_regression_curve, write_regression_summary
 
         files["curve"] = plot_regression_curve(frame, out / "curve.png")
         files["summary"] = write_regression_summary(
             frame, out / "summary.md", dataset=dataset, command=command, notes=notes
         )
         if report:
-            files["report"] = write_regression_report(out, frame=frame, config=config)
+            files["report"] = write_report(out, frame=frame, config=config)
         return ExperimentResult(out, frame, len(new), len(cells) - len(new), files)
     ceiling = prepared.ceiling_auroc
     files["curve"] = plot_curve(frame, out / "curve.png", ceiling=ceiling)
@@ -161,13 +159,6 @@ def run_experiment(
 
         files["report"] = write_report(out, frame=frame, config=config)
     return ExperimentResult(out, frame, len(new), len(cells) - len(new), files)
-
-
-def _units_text(dataset: Dataset) -> str:
-    spec = dataset.extra.get("score_transform") or {}
-    if spec.get("transform") == "log10":
-        return f"log10 of the score (floor {spec.get('floor'):g})"
-    return "the score as given"
 
 
 def check_task(dataset: Dataset, grid: GridSpec) -> None:

@@ -18,6 +18,7 @@ labels: ``huber`` ``delta=1.0``, ``student_t`` ``nu=3, scale=1.0``.
 from __future__ import annotations
 
 from badlabels.errors import BadInputError
+from badlabels.models import params_for
 from badlabels.models.regression import REGRESSORS, make_regressor
 
 REGRESSION_METHODS: dict[str, tuple[str, dict]] = {
@@ -45,14 +46,7 @@ def _spec(method: str) -> tuple[str, dict]:
 def regressor_params(model: str, params: dict | None, alphabet: str | None = None) -> dict:
     """The entries of ``params`` that regressor ``model`` accepts (the others dropped, as
     :func:`badlabels.models.params_for` does for classifiers)."""
-    params = dict(params or {})
-    cls = REGRESSORS.get(model)
-    if cls is None:
-        return params
-    accepted = cls().get_params(deep=False)
-    if alphabet is not None and "alphabet" in accepted:
-        params.setdefault("alphabet", alphabet)
-    return {k: v for k, v in params.items() if k in accepted}
+    return params_for(model, params, alphabet, registry=REGRESSORS)
 
 
 def build_regressor(model: str, method: str = "mse", *, model_params: dict | None = None,

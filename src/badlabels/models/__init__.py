@@ -69,7 +69,8 @@ def make_model(name: str, **params):
     return cls(**params)
 
 
-def params_for(model: str, params: dict | None, alphabet: str | None = None) -> dict:
+def params_for(model: str, params: dict | None, alphabet: str | None = None, *,
+               registry: dict[str, type] | None = None) -> dict:  # fmt: skip
     """The entries of ``params`` that estimator ``model`` accepts (others dropped silently).
 
     Lets one set of command-line training options (epochs, batch size, ...) serve every
@@ -85,6 +86,9 @@ def params_for(model: str, params: dict | None, alphabet: str | None = None) -> 
         Candidate constructor parameters.
     alphabet : str, optional
         The data's alphabet.
+    registry : dict, optional
+        Name -> class to look ``model`` up in (default :data:`MODELS`; the regressors pass
+        :data:`badlabels.models.regression.REGRESSORS`).
 
     Returns
     -------
@@ -92,7 +96,7 @@ def params_for(model: str, params: dict | None, alphabet: str | None = None) -> 
         The accepted parameters.
     """
     params = dict(params or {})
-    cls = MODELS.get(model)
+    cls = (MODELS if registry is None else registry).get(model)
     if cls is None:
         return params
     accepted = cls().get_params(deep=False)

@@ -9,13 +9,13 @@ difference to the first one (same split, same noisy scores per seed) with a 95 %
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from badlabels.data.regression import target_units
 from badlabels.report.figures import curve_table, plot_curve
 from badlabels.report.html import (
     _PAGE,
@@ -134,15 +134,6 @@ def _retention_lines(frame: pd.DataFrame) -> list[str]:
     return out
 
 
-def _units(dataset) -> str:
-    spec = (dataset.extra or {}).get("score_transform") if dataset is not None else None
-    if not spec:
-        return ""
-    if spec.get("transform") == "log10":
-        return f"log10 of the score (floor {spec.get('floor'):g})"
-    return "the score as given"
-
-
 def write_regression_summary(
     frame: pd.DataFrame, path, *, dataset=None, command: str | None = None,
     notes: list[str] | None = None,
@@ -153,7 +144,7 @@ def write_regression_summary(
     if command:
         lines += ["```", command, "```", ""]
     if dataset is not None:
-        units = _units(dataset)
+        units = target_units(dataset, default="")
         lines.append(f"Data: **{dataset.name}**, {len(dataset):,} sequences, fingerprint "
                      f"`{dataset.fingerprint()}`; the models learn "
                      f"{units or 'the score'}.")  # fmt: skip
@@ -295,24 +286,10 @@ def render_regression_report(frame: pd.DataFrame, config: dict, fig_dir: Path) -
                         body="\n".join(body))  # fmt: skip
 
 
-def write_regression_report(out_dir, *, frame: pd.DataFrame, config: dict, path=None) -> Path:
-    """Write ``out_dir/report.html`` (and ``out_dir/figures``) of a regression experiment."""
-    out = Path(out_dir)
-    path = Path(path) if path else out / "report.html"
-    fig_dir = out / "figures"
-    fig_dir.mkdir(parents=True, exist_ok=True)
-    text = render_regression_report(frame, config, fig_dir)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
-
-
 __all__ = [
     "is_regression_frame",
     "paired_differences",
     "plot_regression_curve",
     "render_regression_report",
-    "write_regression_report",
     "write_regression_summary",
 ]
