@@ -238,6 +238,40 @@ def test_cli_experiment_regression(score_csv, tmp_path, capsys):
     assert exc.value.code == 2
 
 
+def test_sweep_file_on_scores_takes_the_regression_defaults(score_csv, tmp_path, capsys):
+    from badlabels.cli import main
+    from badlabels.experiment.sweep import load_sweep_config, load_sweep_data
+
+    path = tmp_path / "sweep.yaml"
+    path.write_text(f"data:\n  path: {score_csv.name}\n  transform: log10\n"
+                    "grid:\n  models: [ridge]\n  noise_rates: [0, 0.3]\n"
+                    f"run:\n  out: {tmp_path / 'sw'}\n")  # fmt: skip
+    cfg = load_sweep_config(path)
+    ds = load_sweep_data(cfg)  # task auto: a continuous label column is a score
+    assert ds.is_regression
+    grid = cfg.grid_for(ds)
+    assert grid.models == ["ridge"] and grid.noise_rates == [0.0, 0.3]  # as written
+    assert grid.methods == ["mse"] and grid.noise_type == "outliers"  # the score defaults
+    labels = load_data(score_csv, quantile=0.5)
+    assert cfg.grid_for(labels) is cfg.grid  # labels: the grid as written
+    with pytest.raises(SystemExit) as exc:
+        main(["sweep", str(path), "-q"])
+    assert exc.value.code == 0
+    text = capsys.readouterr().out
+    assert "continuous scores" in text and "regression on log10" in text
+    frame = pd.read_csv(tmp_path / "sw" / "results.csv")
+    assert set(frame["task"]) == {"regression"} and set(frame["noise_type"]) == {"outliers"}
+    assert sorted(frame["noise_rate"]) == [0.0, 0.3]
+    assert frame.query("noise_rate == 0")["spearman"].iloc[0] > 0.8
+    # a classification method on scores is the same one-line error as in `experiment`
+    path.write_text(path.read_text().replace("models: [ridge]", "methods: [gce]"))
+    with pytest.raises(SystemExit) as exc:
+        main(["sweep", str(path), "-q"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "trains a classifier" in err and len(err.strip().splitlines()) == 1
+
+
 @pytest.mark.browser
 def test_regression_report_renders_in_chromium(score_csv, tmp_path):
     from test_report import render_in_chromium

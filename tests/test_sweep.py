@@ -66,6 +66,9 @@ def test_example_sweep_file_parses():
     cells = cfg.grid.cells("peptide12", "0" * 16)
     assert len(cells) > 1
     assert len({c.cell_id for c in cells}) == len(cells)
+    scores = load_sweep_config(example.with_name("sweep_scores.yaml"))
+    assert scores.data["task"] == "regression" and scores.data["path"].endswith("gb1_wu2016.csv.gz")
+    assert len(scores.grid.cells("gb1", "0" * 16)) == 3 * 3 + 3 * 3 * 2  # ridge: mse only
 
 
 def test_values_lists_scalars_ranges_and_paths(tmp_path):
@@ -114,6 +117,9 @@ def test_values_lists_scalars_ranges_and_paths(tmp_path):
         ("data: {dataset: peptide12}\nrun: {workers: two}\n", ["workers", "whole number"]),
         ("data: [1, 2\n", ["not valid YAML"]),
         ("data: {dataset: peptide12}\ngrid: {noise_type: cosmic}\n", ["cosmic"]),
+        ("data:\n  dataset: peptide12\n  task: regresion\n", ["line 3", "task", "regression"]),
+        ("data:\n  dataset: peptide12\n  transform: ln\n", ["line 3", "log10, none"]),
+        ("data:\n  dataset: peptide12\n  floor: 0\n", ["line 3", "floor", "above 0"]),
     ],
 )
 def test_mistakes_are_one_line_errors_with_file_and_line(tmp_path, body, needles):

@@ -55,21 +55,18 @@ def _set_threads(threads: int | None) -> None:
         torch.set_num_threads(threads)
 
 
-_LABEL_RATES = "0,0.1,0.2,0.3,0.4,0.45,0.5"
-_SCORE_RATES = {"outliers": "0,0.1,0.2,0.3,0.45", "gaussian": "0,0.25,0.5,1",
-                "read_depth": "1,0.1,0.01,0.001"}  # fmt: skip
+def _print_data_line(ds, out) -> None:
+    """What was read and where the results go: one line, then how the file was read."""
+    from badlabels.data.regression import target_units
 
-
-def _task_defaults(regression: bool, noise_type: str | None) -> dict:
-    """The grid's defaults for the data's task (what an option left out means)."""
-    if not regression:
-        noise = noise_type or "symmetric"
-        rates = _LABEL_RATES if noise != "read_depth" else _SCORE_RATES["read_depth"]
-        return dict(models="lstm,logreg", methods="bce", noise_type=noise, noise_rates=rates)
-    noise = noise_type or "outliers"
-    key = str(noise).strip().lower().replace("-", "_")
-    return dict(models="lstm,ridge", methods="mse", noise_type=noise,
-                noise_rates=_SCORE_RATES.get(key, _SCORE_RATES["outliers"]))  # fmt: skip
+    if ds.is_regression:
+        console.print(f"[bold]{ds.name}[/]: {len(ds):,} sequences, continuous scores "
+                      f"(regression on {target_units(ds)}) -> {out}")  # fmt: skip
+    else:
+        console.print(
+            f"[bold]{ds.name}[/]: {len(ds):,} sequences, {ds.positive_fraction:.1%} positive -> {out}"
+        )
+    print_data_facts(ds)
 
 
 def _print_outcome(result) -> None:
@@ -144,8 +141,8 @@ def experiment(
     curve. Writes OUT/results.csv (one row per trained model), OUT/curve.png, OUT/summary.md
     and OUT/report.html. Finished runs are kept in OUT/store: re-running skips them.
     """
-    from badlabels.data.regression import target_units
     from badlabels.experiment import GridSpec, run_experiment
+    from badlabels.experiment.grid import task_defaults
     from badlabels.methods.registry import parse_param_assignments
 
     _set_threads(threads)
@@ -156,12 +153,12 @@ def experiment(
         split_col=split_col, valid_col=valid_col, positions=positions, features=features,
         task=task, transform=transform, floor=floor,
     )
-    defaults = _task_defaults(ds.is_regression, noise_type)
+    defaults = task_defaults(ds.is_regression, noise_type)
     grid = GridSpec(
-        models=parse_list(models or defaults["models"], str, "--models"),
-        methods=parse_list(methods or defaults["methods"], str, "--methods"),
+        models=parse_list(models, str, "--models") if models else defaults["models"],
+        methods=parse_list(methods, str, "--methods") if methods else defaults["methods"],
         noise_type=defaults["noise_type"],
-        noise_rates=parse_rates(noise_rates or defaults["noise_rates"]),
+        noise_rates=parse_rates(noise_rates) if noise_rates else defaults["noise_rates"],
         seeds=parse_list(seeds, int, "--seeds"),
         batch_sizes=parse_list(batch_sizes, int, "--batch-sizes"),
         max_epochs=epochs,
@@ -172,14 +169,7 @@ def experiment(
         method_params=parse_param_assignments(method_param or [], "--method-param"),
         model_params=parse_param_assignments(model_param or [], "--model-param"),
     )
-    if ds.is_regression:
-        console.print(f"[bold]{ds.name}[/]: {len(ds):,} sequences, continuous scores "
-                      f"(regression on {target_units(ds)}) -> {out}")  # fmt: skip
-    else:
-        console.print(
-            f"[bold]{ds.name}[/]: {len(ds):,} sequences, {ds.positive_fraction:.1%} positive -> {out}"
-        )
-    print_data_facts(ds)
+    _print_data_line(ds, out)
     with RunProgress(enabled=not quiet) as bar:
         result = run_experiment(
             ds, grid, out, device=device, force=force, progress=bar,

@@ -41,22 +41,19 @@ def sweep(
     the moment it finishes, so an interrupted sweep resumes where it stopped; adding values
     runs only the new cells. Writes OUT/results.csv, OUT/summary.md and OUT/report.html.
     """
+    from badlabels.cli.commands_experiment import _print_data_line, _print_outcome
     from badlabels.experiment.sweep import load_sweep_config, load_sweep_data, run_sweep
 
     cfg = load_sweep_config(config)
     ds = load_sweep_data(cfg)
     target = out or Path(cfg.run["out"])
-    console.print(
-        f"[bold]{ds.name}[/]: {len(ds):,} sequences, {ds.positive_fraction:.1%} positive -> {target}"
-    )
+    _print_data_line(ds, target)
     with RunProgress(enabled=not quiet) as bar:
         result = run_sweep(
             cfg, dataset=ds, out=out, workers=workers, backend=backend, ray_address=ray_address,
             device=device, engine=engine, threads=threads, force=force or None,
             report=False if no_report else None, progress=bar, command=_command(),
         )  # fmt: skip
-    from badlabels.cli.commands_experiment import _print_outcome
-
     _print_outcome(result)
 
 

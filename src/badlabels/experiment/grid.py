@@ -170,3 +170,40 @@ class GridSpec:
         for c in out:
             seen.setdefault(c.cell_id, c)
         return list(seen.values())
+
+
+LABEL_RATES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.45, 0.5)
+"""Flip rates a label experiment sweeps when none are given."""
+SCORE_RATES = {"outliers": (0.0, 0.1, 0.2, 0.3, 0.45), "gaussian": (0.0, 0.25, 0.5, 1.0),
+               "read_depth": (1.0, 0.1, 0.01, 0.001)}  # fmt: skip
+"""Levels a score experiment sweeps when none are given, per score noise type."""
+
+
+def task_defaults(regression: bool, noise_type: str | None = None) -> dict:
+    """What a grid left unsaid means for the data's task.
+
+    Parameters
+    ----------
+    regression : bool
+        The data are continuous scores (``Dataset.is_regression``).
+    noise_type : str, optional
+        The noise type given, if any; the default levels follow it.
+
+    Returns
+    -------
+    dict
+        ``models``, ``methods`` (lists of str), ``noise_type`` (str) and ``noise_rates``
+        (list of float). Labels: lstm + logreg, bce, symmetric flips at 0-50 %. Scores:
+        lstm + ridge, mse, outliers at 0-45 %.
+    """
+    if not regression:
+        noise = noise_type or "symmetric"
+        key = str(noise).strip().lower().replace("-", "_")
+        rates = SCORE_RATES["read_depth"] if key == "read_depth" else LABEL_RATES
+        return dict(models=["lstm", "logreg"], methods=["bce"], noise_type=noise,
+                    noise_rates=list(rates))  # fmt: skip
+    noise = noise_type or "outliers"
+    key = str(noise).strip().lower().replace("-", "_")
+    return dict(models=["lstm", "ridge"], methods=["mse"], noise_type=noise,
+                noise_rates=list(SCORE_RATES.get(key, SCORE_RATES["outliers"])))  # fmt: skip
+

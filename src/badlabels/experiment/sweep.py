@@ -30,14 +30,15 @@ Nothing here trains: :func:`run_sweep` loads the data and calls
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
 
+from badlabels.data.regression import DEFAULT_FLOOR, SCORE_TRANSFORMS, TASKS
 from badlabels.errors import BadInputError
 from badlabels.experiment.api import ExperimentResult, run_experiment
-from badlabels.experiment.grid import GridSpec
+from badlabels.experiment.grid import GridSpec, task_defaults
 from badlabels.experiment.runner import Progress
 
 # The output-folder readers live beside the store; importable from here as before.
@@ -66,6 +67,9 @@ DATA_KEYS = {
     "valid_col": (str, None),
     "positions": (str, "auto"),
     "features": (str, None),
+    "task": (str, "auto"),
+    "transform": (str, "log10"),
+    "floor": (float, DEFAULT_FLOOR),
 }
 """Keys of the ``data`` section: (type, default); the same as ``load_data``'s keywords."""
 _DATA_PATH_KEYS = ("path", "reference", "features")
@@ -114,6 +118,7 @@ class SweepConfig:
         Keyword arguments of :func:`badlabels.data.load_data` (``path`` resolved against the
         YAML file's folder).
     grid : GridSpec
+        As written; :meth:`grid_for` gives the one run on a dataset.
     run : dict
         ``out``, ``device``, ``engine``, ``backend``, ``workers``, ``ray_address``, ``threads``,
         ``report``, ``force``.
@@ -129,6 +134,18 @@ class SweepConfig:
     source: Path | None = None
     text: str = ""
     extra: dict = field(default_factory=dict)
+    grid_keys: frozenset = frozenset()
+
+    def grid_for(self, dataset) -> GridSpec:
+        """The grid for the loaded data: on continuous scores, what the ``grid`` section left
+        out takes the regression defaults (:func:`~badlabels.experiment.grid.task_defaults`:
+        lstm + ridge, mse, outliers at 0-45 %), as ``badlabels experiment`` does."""
+        if not getattr(dataset, "is_regression", False):
+            return self.grid
+        given = self.grid_keys
+        defaults = task_defaults(True, self.grid.noise_type if "noise_type" in given else None)
+        keep = {k: v for k, v in defaults.items() if k not in given}
+        return replace(self.grid, **keep) if keep else self.grid
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -173,7 +190,8 @@ def parse_sweep_config(
     data = _parse_data(sections["data"], err, base)
     grid = _parse_grid(sections["grid"], err)
     run = _parse_run(sections["run"], err)
-    return SweepConfig(data=data, grid=grid, run=run, source=source, text=text)
+    return SweepConfig(data=data, grid=grid, run=run, source=source, text=text,
+                       grid_keys=frozenset(sections["grid"]))  # fmt: skip
 
 
 class _Errors:
@@ -249,6 +267,12 @@ def _parse_data(d: dict, err: _Errors, base: Path) -> dict:
             out[key] = str(p if p.is_absolute() else base / p)
     if out["on_conflict"] not in ("drop", "majority", "error"):
         err.fail(("data", "on_conflict"), "data.on_conflict must be drop, majority or error")
+    if out["task"] not in TASKS:
+        err.fail(("data", "task"), f"data.task must be one of {', '.join(TASKS)}")
+    if out["transform"] not in SCORE_TRANSFORMS:
+        err.fail(("data", "transform"), f"data.transform must be one of {', '.join(SCORE_TRANSFORMS)}")
+    if out["floor"] is None or not out["floor"] > 0:
+        err.fail(("data", "floor"), "data.floor must be a number above 0")
     return out
 
 
@@ -397,7 +421,7 @@ def run_sweep(
     if config.text:
         (out_dir / "sweep.yaml").write_text(config.text)
     return run_experiment(
-        ds, config.grid, out_dir, device=run["device"], force=bool(run["force"]),
+        ds, config.grid_for(ds), out_dir, device=run["device"], force=bool(run["force"]),
         progress=progress, command=command, backend=run["backend"], workers=run["workers"],
         ray_address=run["ray_address"], report=bool(run["report"]), engine=run["engine"],
     )  # fmt: skip
