@@ -299,6 +299,15 @@ def test_cli_corrupt_scores_then_audit(score_csv, tmp_path, capsys):
     moved = (frame["score_noisy"] - frame["score"]).abs() > frame["score"].std(ddof=0)
     assert (frame["moved_1sd"].astype(bool) == (moved & frame["is_changed"].astype(bool))).all()
     assert "scores changed" in capsys.readouterr().out
+    # the file holds log10 scores: auditing it with the default log10 says what to pass
+    with pytest.raises(SystemExit) as exc:
+        main(["audit", "--data", str(noisy), "--label-col", "score_noisy", "--model", "ridge",
+              "--out", str(tmp_path / "wrong")])  # fmt: skip
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip()
+    first_negative = frame.loc[frame["score_noisy"] < 0, "sequence"].iloc[0]
+    assert len(err.splitlines()) == 1 and "--transform none" in err
+    assert f"sequence {first_negative}" in err and "noisy.csv" in err
     out = tmp_path / "audit"
     with pytest.raises(SystemExit) as exc:
         main(["audit", "--data", str(noisy), "--label-col", "score_noisy", "--transform", "none",

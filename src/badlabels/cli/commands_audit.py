@@ -393,6 +393,12 @@ def corrupt(
             f"({n_changed / len(frame):.1%}, {noise_type} at {rate:g}, seed {seed}), {n_moved:,} "
             "of them by more than 1 sd"
         )
+        from badlabels.data.regression import target_units
+
+        console.print(
+            f"[dim]scores in the units learnt ({target_units(ds)}): audit with --label-col "
+            "score_noisy --transform none --truth-col moved_1sd[/]"
+        )
         return
     noise_type = noise_type or "symmetric"
     frame = corrupted_frame(ds, noise_type, rate, seed=seed, cc_ratio=cc_ratio)

@@ -46,7 +46,7 @@ def check_score_transform(transform: str, floor) -> tuple[str, float]:
 
 
 def transform_scores(scores, transform: str = "log10", floor: float = DEFAULT_FLOOR,
-                     *, what: str = "scores") -> np.ndarray:  # fmt: skip
+                     *, what: str = "scores", sequences=None) -> np.ndarray:  # fmt: skip
     """Targets from measured scores.
 
     Parameters
@@ -58,6 +58,8 @@ def transform_scores(scores, transform: str = "log10", floor: float = DEFAULT_FL
         Used by ``log10`` only.
     what : str
         Named in errors.
+    sequences : array-like of str, shape (n,), optional
+        Named in errors instead of the index (a file's rows may have been merged or dropped).
 
     Returns
     -------
@@ -70,17 +72,21 @@ def transform_scores(scores, transform: str = "log10", floor: float = DEFAULT_FL
     """
     transform, floor = check_score_transform(transform, floor)
     s = np.asarray(scores, dtype=np.float64).reshape(-1)
+
+    def where(i: int) -> str:
+        return f"of sequence {sequences[i]}" if sequences is not None else f"at index {i}"
+
     bad = ~np.isfinite(s)
     if bad.any():
-        raise BadInputError(f"{what}: value at index {int(np.argmax(bad))} is not a finite number")
+        raise BadInputError(f"{what}: the score {where(int(np.argmax(bad)))} is not a finite number")
     if transform == "none":
         return s.copy()
     neg = s < 0
     if neg.any():
         i = int(np.argmax(neg))
         raise BadInputError(
-            f"{what}: value {s[i]:g} at index {i} is negative; log10 needs scores >= 0 "
-            "(pass --transform none)"
+            f"{what}: the score {where(i)} is negative ({s[i]:g}); log10 needs scores >= 0 "
+            "(pass --transform none if the scores are already on a log scale)"
         )
     return np.log10(np.maximum(s, floor))
 
@@ -111,7 +117,8 @@ def as_regression(dataset: Dataset, transform: str = "log10", floor: float = DEF
             file=dataset.source,
         )
     transform, floor = check_score_transform(transform, floor)
-    targets = transform_scores(dataset.scores, transform, floor, what=dataset.source or "scores")
+    targets = transform_scores(dataset.scores, transform, floor, what=dataset.source or "scores",
+                               sequences=dataset.sequences)  # fmt: skip
     if len(targets) and np.ptp(targets) == 0:
         raise BadInputError("every score is the same: there is nothing to regress on",
                             file=dataset.source)  # fmt: skip
