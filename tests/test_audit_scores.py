@@ -150,6 +150,34 @@ def test_write_score_audit(tmp_path, noisy, ridge_audit):
         write_score_audit(ridge_audit, files["suspects"])
 
 
+def test_lstm_folds_train_stacked_as_the_plain_ones(noisy):
+    """engine auto: the LSTM's folds train together, and in float32 each fold model predicts
+    what its plain LSTMRegressor does, up to rounding."""
+    seqs, _, res, truth = noisy
+    params = {"hidden_sizes": (16, 4), "max_epochs": 3, "patience": 2, "batch_size": 100,
+              "device": "cpu"}  # fmt: skip
+    events = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("BADLABELS_PRECISION", "fp32")
+        stacked = out_of_fold_scores("lstm", "mse", seqs, res.scores, n_folds=3, seed=2,
+                                     model_params=params,
+                                     progress=lambda e, **i: events.append((e, i)))  # fmt: skip
+        plain = out_of_fold_scores("lstm", "mse", seqs, res.scores, n_folds=3, seed=2,
+                                   model_params=params, engine="plain")  # fmt: skip
+    np.testing.assert_allclose(stacked, plain, atol=2e-3, rtol=1e-3)
+    assert not np.allclose(stacked, stacked.mean())  # a real prediction, not a constant
+    ends = [i for e, i in events if e == "fold_end"]
+    assert sorted(i["fold"] for i in ends) == [1, 2, 3]
+    assert all(i["stacked"] == 3 and i["n_heldout"] > 0 and i["seconds"] > 0 for i in ends)
+    audit = audit_scores(seqs, res.scores, model="lstm", n_folds=3, seed=2, model_params=params,
+                         truth=truth, engine="stacked")  # fmt: skip
+    assert audit.settings["engine"] == "stacked" and len(audit.folds) == 3
+    ridge = audit_scores(seqs, res.scores, model="ridge", n_folds=3, seed=2)
+    assert ridge.settings["engine"] == "plain"  # other models always train plain
+    with pytest.raises(BadInputError, match="unknown engine"):
+        out_of_fold_scores("lstm", "mse", seqs, res.scores, engine="fast")
+
+
 def _seqs_scores(n=40):
     seqs, y = additive_data(n=n, seed=9)
     return seqs, y

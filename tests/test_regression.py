@@ -199,6 +199,36 @@ def test_regression_experiment_end_to_end(score_csv, tmp_path):
     assert "Resilience to score noise" in (tmp_path / "exp" / "report.html").read_text()
 
 
+def test_stacked_regression_cells_are_the_plain_ones(score_csv):
+    """LSTM regression cells train stacked (one unit), and in float32 each is its plain
+    LSTMRegressor up to rounding: same epochs, same metrics to 1e-3."""
+    from badlabels.experiment import GridSpec
+    from badlabels.experiment.engines import plan_units, run_unit
+    from badlabels.experiment.runner_core import prepare
+    from badlabels.experiment.settings import RunSettings
+
+    ds = load_data(score_csv, task="regression")
+    grid = GridSpec(models=["lstm", "ridge"], methods=["mse", "huber"], noise_type="outliers",
+                    noise_rates=[0.0, 0.3], seeds=[0, 1], batch_sizes=[100], max_epochs=4,
+                    patience=2, model_params={"lstm": {"hidden_sizes": (16, 4)}})  # fmt: skip
+    cells = grid.cells(ds.name, ds.fingerprint())
+    prepared = prepare(ds)
+    units = plan_units(cells, RunSettings.resolve("cpu"))
+    lstm = [c for c in cells if c.model == "lstm"]
+    assert sorted(len(u) for u in units) == [1] * (len(cells) - len(lstm)) + [len(lstm)]
+    unit = next(u for u in units if len(u) > 1)
+    stacked = run_unit(unit, prepared, RunSettings.resolve("cpu", precision="fp32"))
+    plain = [run_unit([c], prepared, RunSettings.resolve("cpu", engine="plain"))[0] for c in unit]
+    assert {r["engine"] for r in stacked} == {"stacked"} and {r["engine"] for r in plain} == {"plain"}
+    for s, p in zip(stacked, plain, strict=True):
+        assert set(s) == set(p) and s["cell_id"] == p["cell_id"]
+        assert s["epochs_run"] == p["epochs_run"] and s["best_epoch"] == p["best_epoch"]
+        assert s["realized_flip_rate"] == p["realized_flip_rate"]
+        for key in ("spearman", "pearson", "r2", "ndcg", "noisy_test_spearman"):
+            assert s[key] == pytest.approx(p[key], abs=1e-3), key
+    assert len({round(r["spearman"], 6) for r in stacked}) == len(stacked)  # eight models
+
+
 def test_regression_grid_errors(score_csv, tmp_path):
     from badlabels.experiment import GridSpec, run_experiment
 

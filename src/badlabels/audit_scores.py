@@ -389,6 +389,7 @@ def audit_scores(
     tail_cut: float = TAIL_CUT,
     min_shift: float = MIN_SHIFT,
     predictions=None,
+    engine: str = "auto",
 ) -> ScoreAuditResult:
     """Find the probably wrong continuous scores of a dataset and estimate how many there are.
 
@@ -421,6 +422,9 @@ def audit_scores(
         See :func:`estimate_outliers`.
     predictions : array-like of float, shape (n,), optional
         Out-of-fold predictions made elsewhere (same units); skips training.
+    engine : {"auto", "plain", "stacked"}, default "auto"
+        How the fold models train (:func:`badlabels.methods.regression.out_of_fold_scores`):
+        ``auto`` trains an LSTM's folds together, as one batched computation.
 
     Returns
     -------
@@ -478,13 +482,14 @@ def audit_scores(
         def record(event, **info):
             if event == "fold_end":
                 folds.append({k: info[k] for k in ("fold", "n_train", "n_heldout",
-                              "epochs_run", "best_epoch", "seconds") if k in info})  # fmt: skip
+                              "epochs_run", "best_epoch", "seconds", "stacked")
+                              if k in info})  # fmt: skip
             if progress is not None:
                 return progress(event, **info)
             return None
 
         pred = out_of_fold_scores(model, method, x, y, n_folds=int(n_folds), seed=int(seed),
-                                  model_params=params, progress=record)  # fmt: skip
+                                  model_params=params, progress=record, engine=engine)  # fmt: skip
     else:
         pred = np.asarray(predictions, dtype=np.float64).reshape(-1)
         if pred.shape != (n,):
@@ -509,6 +514,8 @@ def audit_scores(
         "n_folds": int(n_folds) if predictions is None else None,
         "folds": "random (KFold, shuffled)" if predictions is None else None,
         "seed": int(seed),
+        "engine": (None if predictions is not None
+                   else "stacked" if any(f.get("stacked") for f in folds) else "plain"),
         "quality_method": quality_method,
         "out_of_fold": predictions is None,
         "input": (

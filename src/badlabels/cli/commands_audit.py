@@ -206,7 +206,7 @@ def audit(
     if ds.is_regression:
         return _audit_scores(
             ds, data=data, seq_col=seq_col, truth_col=truth_col, model=model,
-            method=method or "mse", folds=folds, seed=seed, out=out, quiet=quiet,
+            method=method or "mse", folds=folds, seed=seed, out=out, quiet=quiet, engine=engine,
             model_params={
                 "max_epochs": epochs, "patience": patience, "batch_size": batch_size,
                 "lr": lr, "device": device,
@@ -274,7 +274,7 @@ def audit(
 
 
 def _audit_scores(ds, *, data, seq_col, truth_col, model, method, folds, seed, out, quiet,
-                  model_params) -> None:  # fmt: skip
+                  model_params, engine="auto") -> None:  # fmt: skip
     """``badlabels audit`` on continuous scores (a regression dataset)."""
     from badlabels.audit import input_rows, read_truth
     from badlabels.audit_scores import audit_scores, write_score_audit
@@ -295,7 +295,7 @@ def _audit_scores(ds, *, data, seq_col, truth_col, model, method, folds, seed, o
     with ScoreFoldProgress(enabled=not quiet) as bar:
         result = audit_scores(
             ds, model=model, method=method, n_folds=folds, seed=seed,
-            model_params=model_params, truth=truth, progress=bar,
+            model_params=model_params, truth=truth, progress=bar, engine=engine,
         )  # fmt: skip
     files = write_score_audit(
         result, out, mapping=mapping, truth_col=truth_col, data_name=ds.name, command=_command()

@@ -30,7 +30,9 @@ the ``device`` and ``precision`` it ran at.
 
 Which cells can be stacked: model ``lstm`` with a method whose estimator is an
 ``LSTMClassifier`` (every loss-based method: ``bce``, ``label_smoothing``, ``gce``, ``sce``,
-``bootstrap``, ``bootstrap_hard``, ``forward`` with a given matrix, ``large_batch``), on
+``bootstrap``, ``bootstrap_hard``, ``forward`` with a given matrix, ``large_batch``) or, on
+continuous scores, an ``LSTMRegressor`` (``mse``, ``huber``, ``student_t``: each cell's
+noisy scores standardised as its ``fit`` would, predictions put back in the score's units), on
 the same data and split, with the same hidden sizes, batch size, learning rate, weight
 decay, epochs and patience. Wrapper methods (``coteaching``, ``cleanlab_filter``, estimated
 ``forward``, lists of hyper-parameters) and other models always run plain.
@@ -54,6 +56,7 @@ from badlabels.experiment.runner_core import (
     corrupt_part,
     run_cell_plain,
     score_cell,
+    score_cell_regression,
 )
 from badlabels.experiment.settings import RunSettings
 from badlabels.methods.regression import REGRESSION_METHODS
@@ -76,6 +79,11 @@ def _estimator(cell: Cell, noise_rate_hint: float | None, device: str = "auto"):
     """The estimator the plain engine would build for ``cell`` (unfitted)."""
     from badlabels.methods.registry import build_estimator
 
+    if cell.method in REGRESSION_METHODS:
+        from badlabels.methods.regression import build_regressor
+
+        return build_regressor(cell.model, cell.method, model_params=cell.estimator_params(device),
+                               method_params=dict(cell.method_params))  # fmt: skip
     return build_estimator(
         cell.model,
         cell.method,
@@ -87,8 +95,8 @@ def _estimator(cell: Cell, noise_rate_hint: float | None, device: str = "auto"):
 
 def _cell_key(cell: Cell) -> tuple | None:
     """What cells of one stacked unit share (None: this cell runs plain)."""
-    if cell.model != "lstm" or cell.method in REGRESSION_METHODS:
-        return None  # regressors are never stacked
+    if cell.model != "lstm":
+        return None
     try:
         # The hint only feeds methods that use it; the real one is passed in run_unit.
         spec = stack_spec(_estimator(cell, noise_rate_hint=None))
@@ -181,12 +189,14 @@ def run_unit_stacked(
     dev = torch.device(device)
     precision = settings.precision_resolved
 
-    # Noisy labels, estimators and losses, exactly as the plain engine makes them.
+    regression = prepared.dataset.is_regression
+    # Noisy labels (scores), estimators and losses, exactly as the plain engine makes them.
     noises, specs = [], []
     for cell in unit:
         train_noise = corrupt_part(prepared.train, cell, "train")
         val_noise = corrupt_part(prepared.val, cell, "val")
-        est = _estimator(cell, float(val_noise.flipped.mean()), device=device)
+        hint = None if regression else float(val_noise.flipped.mean())
+        est = _estimator(cell, hint, device=device)
         noises.append((train_noise, val_noise))
         specs.append(stack_spec(est))
     first = next((s for s in specs if s is not None), None)
@@ -209,12 +219,23 @@ def run_unit_stacked(
     val = encoded(prepared.val, "validation data") if len(prepared.val) else None
     test = encoded(prepared.test, "test data")
 
-    y = np.stack([noises[i][0].labels for i in members]).astype(np.float32)
-    y_t = torch.as_tensor(y).to(dev)
+    units: list[tuple[float, float]] = []
+    if regression:  # each model learns its noisy scores standardised, as LSTMRegressor.fit does
+        from badlabels.models.regression import standardise_targets
+
+        train_y, val_y_np = [], []
+        for i in members:
+            z, mean, sd = standardise_targets(noises[i][0].scores)
+            train_y.append(z)
+            val_y_np.append((noises[i][1].scores - mean) / sd)
+            units.append((mean, sd))
+    else:
+        train_y = [noises[i][0].labels for i in members]
+        val_y_np = [noises[i][1].labels for i in members]
+    y_t = torch.as_tensor(np.stack(train_y).astype(np.float32)).to(dev)
     val_y = None
     if val is not None:
-        val_y = torch.as_tensor(np.stack([noises[i][1].labels for i in members]).astype(np.float32))
-        val_y = val_y.to(dev)
+        val_y = torch.as_tensor(np.stack(val_y_np).astype(np.float32)).to(dev)
 
     def on_epoch(event, model=None, **info):
         if progress is not None and event == "epoch":  # a cell's end is reported with its record
@@ -237,17 +258,22 @@ def run_unit_stacked(
         progress=on_epoch if progress is not None else None,
     )
     logits = predict_stacked(result.module, test.tokens, test.lengths)
-    prob = torch.sigmoid(logits.double()).cpu().numpy()
+    if regression:
+        out = logits.double().cpu().numpy()
+        out = np.stack([out[pos] * sd + mean for pos, (mean, sd) in enumerate(units)])
+    else:
+        out = torch.sigmoid(logits.double()).cpu().numpy()
     seconds = time.perf_counter() - t0
 
     records: dict[int, dict] = {}
     total_epochs = max(sum(result.epochs_run), 1)
+    score = score_cell_regression if regression else score_cell
     for pos, i in enumerate(members):
         train_noise, val_noise = noises[i]
-        records[i] = score_cell(
+        records[i] = score(
             unit[i],
             prepared,
-            prob[pos],
+            out[pos],
             train_noise=train_noise,
             val_noise=val_noise,
             epochs_run=result.epochs_run[pos],

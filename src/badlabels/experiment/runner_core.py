@@ -328,7 +328,31 @@ def run_cell_regression(
     t0 = time.perf_counter()
     est.fit(train_x, train_noise.scores, eval_set=(val_x, val_noise.scores), progress=on_epoch)
     seconds = time.perf_counter() - t0
-    pred = est.predict(test_x)
+    return score_cell_regression(
+        cell, prepared, est.predict(test_x), train_noise=train_noise, val_noise=val_noise,
+        epochs_run=int(getattr(est, "epochs_run_", 1)),
+        best_epoch=int(getattr(est, "best_epoch_", 1)), train_seconds=seconds, device=str(dev),
+        engine="plain", precision="fp64" if cell.model == "ridge" else plain_precision(dev),
+    )  # fmt: skip
+
+
+def score_cell_regression(
+    cell: Cell, prepared: Prepared, pred, *, train_noise, val_noise, epochs_run: int,
+    best_epoch: int, train_seconds: float, device: str, engine: str, precision: str,
+) -> dict:  # fmt: skip
+    """The record of one regression cell from its predicted test scores (both engines).
+
+    Parameters
+    ----------
+    cell, prepared
+        The cell and its prepared data.
+    pred : ndarray of float, shape (n_test,)
+        Predicted test scores, in the targets' units.
+    train_noise, val_noise : ScoreNoiseResult
+        The noisy training and validation scores the model learnt from.
+    epochs_run, best_epoch, train_seconds, device, engine, precision
+        How it was trained, as the record states it.
+    """
     record = cell.to_dict()
     record.update(
         cell_id=cell.cell_id,
@@ -339,13 +363,13 @@ def run_cell_regression(
         n_train=len(prepared.train),
         n_val=len(prepared.val),
         n_test=len(prepared.test),
-        epochs_run=int(getattr(est, "epochs_run_", 1)),
-        best_epoch=int(getattr(est, "best_epoch_", 1)),
-        train_seconds=float(seconds),
+        epochs_run=int(epochs_run),
+        best_epoch=int(best_epoch),
+        train_seconds=float(train_seconds),
         ceiling_auroc=float("nan"),
-        device=str(dev),
-        engine="plain",
-        precision="fp64" if cell.model == "ridge" else plain_precision(dev),
+        device=device,
+        engine=engine,
+        precision=precision,
         finished_at=time.strftime("%Y-%m-%dT%H:%M:%S"),
         split_source=prepared.split_source,
     )

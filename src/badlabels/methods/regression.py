@@ -104,7 +104,8 @@ __all__ = [
 
 
 def out_of_fold_scores(model: str, method: str, X, y, *, n_folds: int = 5, seed: int = 0,
-                       model_params: dict | None = None, progress=None):  # fmt: skip
+                       model_params: dict | None = None, progress=None,
+                       engine: str = "auto"):  # fmt: skip
     """Out-of-fold predicted scores: every row predicted by a regressor that never saw it.
 
     The rows are cut into ``n_folds`` folds (scikit-learn's ``KFold``, shuffled with
@@ -133,6 +134,13 @@ def out_of_fold_scores(model: str, method: str, X, y, *, n_folds: int = 5, seed:
         n_train, n_heldout), the model's ``"epoch"`` events with ``fold=`` and ``n_folds=``
         added, and ``"fold_end"`` (fold, n_folds, n_train, n_heldout, epochs_run,
         best_epoch, seconds).
+    engine : {"auto", "plain", "stacked"}, default "auto"
+        ``auto`` and ``stacked`` train the folds of an ``lstm`` on sequences together, as one
+        batched computation (:func:`~badlabels.methods.stacked_folds.fit_predict_stacked`:
+        each fold model keeps its seed, inner validation split, batches and early stopping,
+        so the two engines agree up to floating-point rounding); its ``fold_end`` events
+        carry ``stacked`` and, as ``seconds``, the wall time until that fold's model
+        stopped. Other models, and features, always train plain.
 
     Returns
     -------
@@ -149,6 +157,7 @@ def out_of_fold_scores(model: str, method: str, X, y, *, n_folds: int = 5, seed:
     import numpy as np
     from sklearn.model_selection import KFold
 
+    from badlabels.methods.stacking import check_engine
     from badlabels.models.base import FEATURES, as_features, as_sequences, input_kind
     from badlabels.models.regression import as_targets
 
@@ -165,7 +174,12 @@ def out_of_fold_scores(model: str, method: str, X, y, *, n_folds: int = 5, seed:
     if n_folds > n:
         raise BadInputError(f"{n_folds} folds need at least {n_folds} rows; there are {n}")
     out = np.full(n, np.nan)
-    folds = KFold(n_splits=int(n_folds), shuffle=True, random_state=int(seed)).split(np.arange(n))
+    folds = list(KFold(n_splits=int(n_folds), shuffle=True,
+                       random_state=int(seed)).split(np.arange(n)))  # fmt: skip
+    if check_engine(engine) != "plain" and input_kind(x) != FEATURES:
+        stacked = _stacked_folds(model, method, x, scores, folds, params, int(seed), progress)
+        if stacked is not None:
+            return stacked
     for k, (train, held) in enumerate(folds):
         info = {"fold": k + 1, "n_folds": int(n_folds), "n_train": len(train),
                 "n_heldout": len(held)}  # fmt: skip
@@ -186,6 +200,43 @@ def out_of_fold_scores(model: str, method: str, X, y, *, n_folds: int = 5, seed:
             progress("fold_end", epochs_run=int(getattr(est, "epochs_run_", 1)),
                      best_epoch=int(getattr(est, "best_epoch_", 1)),
                      seconds=time.perf_counter() - t0, **info)  # fmt: skip
+    return out
+
+
+def _stacked_folds(model, method, seqs, scores, folds, params, seed, progress):
+    """:func:`out_of_fold_scores`'s folds trained stacked; None if they cannot be."""
+    import time
+
+    import numpy as np
+
+    from badlabels.methods.stacked_folds import fit_predict_stacked
+
+    ests = [build_regressor(model, method, model_params={**params, "random_state": seed + k})
+            for k in range(len(folds))]  # fmt: skip
+    sizes = {k + 1: (len(tr), len(he)) for k, (tr, he) in enumerate(folds)}
+    t0 = time.perf_counter()
+
+    def relay(event, **info):
+        fold = info.get("fold")
+        if fold in sizes:
+            info.setdefault("n_train", sizes[fold][0])
+            info.setdefault("n_heldout", sizes[fold][1])
+        if event == "fold_start":
+            info.setdefault("repeats", 1)
+        elif event == "fold_end":
+            info.setdefault("seconds", time.perf_counter() - t0)
+        return progress(event, **info)
+
+    res = fit_predict_stacked(
+        seqs, [scores] * len(folds), [tr for tr, _ in folds], [he for _, he in folds], ests,
+        device=params.get("device", "auto"), progress=None if progress is None else relay,
+        n_folds=len(folds),
+    )  # fmt: skip
+    if res is None:
+        return None
+    out = np.full(len(scores), np.nan)
+    for (_, held), pred in zip(folds, res[0], strict=True):
+        out[held] = pred
     return out
 
 

@@ -1,6 +1,7 @@
 """Cross-validation folds trained as one stacked computation (the audit's ``engine``).
 
-Every fold of every repeat is an ``LSTMClassifier`` of the same schedule on other rows, so
+Every fold of every repeat is an ``LSTMClassifier`` (or ``LSTMRegressor``: the score audit)
+of the same schedule on other rows, so
 up to :func:`~badlabels.methods.stacking.max_k` of them train together with
 :func:`~badlabels.engine.stacked.fit_stacked` (``rows`` / ``val_rows``): the sequences are
 encoded once, and each fold model keeps its own seed, inner validation split, batches and
@@ -100,7 +101,7 @@ def fit_predict_stacked(
     Parameters
     ----------
     seqs : ndarray of str, shape (n,)
-    labels : list of J ndarrays of {0, 1}, shape (n,) each
+    labels : list of J ndarrays of {0, 1} (regressors: float scores), shape (n,) each
         Job ``j``'s labels of every row (only its training rows are read).
     train_rows, held_rows : list of J int ndarrays
     ests : list of J unfitted estimators
@@ -118,7 +119,8 @@ def fit_predict_stacked(
     Returns
     -------
     held_p1 : list of J float64 ndarrays
-        P(label = 1) of each job's held rows.
+        P(label = 1) of each job's held rows; for ``LSTMRegressor`` jobs, their predicted
+        scores in the units of ``labels``.
     records : list of J dicts
         ``n_train``, ``n_heldout``, ``epochs_run``, ``best_epoch``, ``seconds`` (the unit's
         wall time shared out by epochs run), ``engine`` and the job's ``where``.
@@ -147,6 +149,17 @@ def fit_predict_stacked(
     if len(lengths) and lengths.min() == 0:
         raise BadInputError(f"sequence at index {int(np.argmin(lengths))} is empty")
     data = to_device_data(tokens, lengths, device=dev)
+    units_of: list[tuple[float, float]] | None = None
+    if key.task == "regression":  # each job learns its training scores standardised, as fit does
+        from badlabels.models.regression import standardise_targets
+
+        units_of, z_jobs = [], []
+        for j in range(n_jobs):
+            scores = np.asarray(labels[j], dtype=np.float64)
+            _, mean, sd = standardise_targets(scores[train_rows[j]])
+            z_jobs.append((scores - mean) / sd)
+            units_of.append((mean, sd))
+        labels = z_jobs
     same = all(lab is labels[0] for lab in labels)
     y_jobs = [torch.as_tensor(labels[0] if same else lab, dtype=torch.float32, device=dev)
               for lab in ([labels[0]] if same else labels)]  # fmt: skip
@@ -200,7 +213,11 @@ def fit_predict_stacked(
         seconds = time.perf_counter() - t0
         epochs = max(sum(result.epochs_run), 1)
         for pos, i in enumerate(unit):
-            held_p1[i] = torch.sigmoid(logits[pos].double()).cpu().numpy()
+            if units_of is None:
+                held_p1[i] = torch.sigmoid(logits[pos].double()).cpu().numpy()
+            else:
+                mean, sd = units_of[i]
+                held_p1[i] = logits[pos].double().cpu().numpy() * sd + mean
             records[i] = {
                 **where[i],
                 "n_train": int(len(train_rows[i])),

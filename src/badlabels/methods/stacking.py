@@ -67,12 +67,17 @@ class StackKey:
         The model's alphabet parameter (None: the amino acids).
     encoding : str
         The model's residue encoding (``LSTMClassifier.encoding``).
+    task : {"classification", "regression"}
+        What the one output is read as: a logit, or a standardised score (``LSTMRegressor``:
+        the caller standardises each model's training scores and un-standardises its
+        predictions, :func:`badlabels.models.regression.standardise_targets`).
     """
 
     hidden_sizes: tuple[int, ...]
     schedule: TrainSchedule
     alphabet: str | None
     encoding: str = "onehot"
+    task: str = "classification"
 
     def input_map(self):
         """The encoding's (len(alphabet), d) residue -> feature matrix; None for one-hot."""
@@ -85,14 +90,17 @@ class StackKey:
 def stack_spec(est) -> tuple[StackKey, tuple[str, dict | None]] | None:
     """``(StackKey, (loss, loss_params))`` if ``est`` can train stacked, else None.
 
-    Stackable: exactly an ``LSTMClassifier`` (not a wrapper or a subclass) with the default
-    training options (``NeuralClassifier.stacks_like_fit``: the stacked engine has no
-    other). The key holds everything the K models of a unit must
-    share.
+    Stackable: exactly an ``LSTMClassifier`` or ``LSTMRegressor`` (not a wrapper or a
+    subclass) with the default training options (``NeuralClassifier.stacks_like_fit``: the
+    stacked engine has no other). The key holds everything the K models of a unit must
+    share, the task included.
     """
     from badlabels.models.lstm import LSTMClassifier
+    from badlabels.models.regression import LSTMRegressor
 
-    if type(est) is not LSTMClassifier:
+    tasks = {LSTMClassifier: "classification", LSTMRegressor: "regression"}
+    task = tasks.get(type(est))
+    if task is None:
         return None
     try:
         schedule = est.train_schedule()  # checks the training options too
@@ -102,7 +110,8 @@ def stack_spec(est) -> tuple[StackKey, tuple[str, dict | None]] | None:
     if not est.stacks_like_fit():
         return None
     encoding = "+".join(encoding_parts(est.encoding))
-    return StackKey(hidden, schedule, est.alphabet, encoding), (est.loss, est.loss_params)
+    key = StackKey(hidden, schedule, est.alphabet, encoding, task)
+    return key, (est.loss, est.loss_params)
 
 
 __all__ = ["ENGINES", "MAX_K", "StackKey", "check_engine", "max_k", "stack_spec"]

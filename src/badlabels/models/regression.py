@@ -65,6 +65,31 @@ def as_targets(y, n: int, what: str = "y") -> np.ndarray:
     return out
 
 
+def standardise_targets(scores) -> tuple[np.ndarray, float, float]:
+    """``(z, mean, sd)``: scores standardised with their own mean and sd, as a regressor's
+    ``fit`` learns them (predictions are ``z * sd + mean``).
+
+    Parameters
+    ----------
+    scores : ndarray of float, shape (n,)
+
+    Returns
+    -------
+    z : ndarray of float64, shape (n,)
+    mean, sd : float
+
+    Raises
+    ------
+    BadInputError
+        Every score the same (nothing to learn).
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    mean, sd = float(scores.mean()), float(scores.std())
+    if not sd > 0:
+        raise BadInputError("every training score is the same: there is nothing to learn")
+    return (scores - mean) / sd, mean, sd
+
+
 class RegressionMixin(RegressorMixin):
     """Turns a :class:`~badlabels.models.base.NeuralClassifier` into a regressor.
 
@@ -82,17 +107,9 @@ class RegressionMixin(RegressorMixin):
                 f"{', '.join(REGRESSION_LOSSES)}"
             )
 
-    def stacks_like_fit(self) -> bool:
-        """Never: the stacked engine trains classifiers only."""
-        return False
-
     def _train_targets(self, y, n: int) -> np.ndarray:
-        scores = as_targets(y, n)
-        mean, sd = float(scores.mean()), float(scores.std())
-        if not sd > 0:
-            raise BadInputError("every training score is the same: there is nothing to learn")
-        self.target_mean_, self.target_scale_ = mean, sd
-        return (scores - mean) / sd
+        z, self.target_mean_, self.target_scale_ = standardise_targets(as_targets(y, n))
+        return z
 
     def _eval_targets(self, y_val, n: int) -> np.ndarray:
         return (as_targets(y_val, n, "eval_set y") - self.target_mean_) / self.target_scale_
@@ -343,6 +360,7 @@ __all__ = [
     "RidgeRegressor",
     "TransformerRegressor",
     "as_targets",
+    "standardise_targets",
     "is_regressor_model",
     "make_regressor",
 ]
