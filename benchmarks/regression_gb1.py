@@ -64,11 +64,16 @@ def _grid(**kw):
     return GridSpec(max_epochs=EPOCHS, patience=PATIENCE, **kw)
 
 
+ENGINE = "plain"
+"""The engine of every stage (``--engine``; the recorded figures are plain unless named)."""
+
+
 def _run(ds, grid, out: Path) -> pd.DataFrame:
     from badlabels.experiment import run_experiment
 
     t0 = time.perf_counter()
-    res = run_experiment(ds, grid, out, engine="plain", device="cpu")
+    out = out if ENGINE == "plain" else out.with_name(f"{out.name}_{ENGINE}")
+    res = run_experiment(ds, grid, out, engine=ENGINE, device="cpu")
     print(f"  {out.name}: {res.n_trained} trained, {res.n_skipped} reused, "
           f"{time.perf_counter() - t0:.0f} s", flush=True)  # fmt: skip
     return res.results
@@ -150,7 +155,7 @@ def stage_audit(ds, folds: int) -> dict:
     t0 = time.perf_counter()
     res = audit_scores(ds.sequences, noise.scores, model="lstm", method="mse", n_folds=folds,
                        seed=0, model_params={"max_epochs": EPOCHS, "patience": PATIENCE},
-                       truth=truth)  # fmt: skip
+                       truth=truth, engine=ENGINE)  # fmt: skip
     seconds = time.perf_counter() - t0
     flagged = np.asarray(res.flagged, dtype=bool)
     tp = int((flagged & truth).sum())
@@ -159,7 +164,7 @@ def stage_audit(ds, folds: int) -> dict:
         "moved_more_than_1sd": int(truth.sum()), "flagged": int(flagged.sum()),
         "estimated_fraction": float(res.outlier_fraction),
         "precision": tp / max(int(flagged.sum()), 1), "recall": tp / max(int(truth.sum()), 1),
-        "seconds": seconds,
+        "seconds": seconds, "engine": res.settings["engine"],
     }  # fmt: skip
     summary["met"] = summary["precision"] >= 0.5 and summary["recall"] >= 0.5
     print(json.dumps(summary, indent=1))
@@ -211,16 +216,23 @@ def main(argv=None) -> None:
     ap.add_argument("--folds", type=int, default=5, help="folds of the audit stage")
     ap.add_argument("--losses-n", type=int, default=30_000, help="variants of the losses stage")
     ap.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    ap.add_argument("--engine", default="plain", choices=["plain", "auto", "stacked"],
+                    help="how the LSTMs train (default plain: the recorded figures)")
     args = ap.parse_args(argv)
     import torch
+
+    global ENGINE
+    ENGINE = args.engine
 
     torch.set_num_threads(args.threads)
     ds = load()
     tag = "_".join(args.stage.split(",")) + (f"_seeds{args.seed_list.replace(',', '')}"
                                              if args.seed_list else "")  # fmt: skip
+    tag += "" if args.engine == "plain" else f"_{args.engine}"
     out = RESULT.with_name(f"regression_gb1_{tag}.json")
     result = json.loads(out.read_text()) if out.is_file() else {}
-    result["command"] = "python benchmarks/regression_gb1.py --stage " + args.stage
+    result["command"] = "python benchmarks/regression_gb1.py --stage " + args.stage + (
+        "" if args.engine == "plain" else f" --engine {args.engine}")
     stages = [s.strip() for s in args.stage.split(",") if s.strip()]
     for stage in stages:
         print(f"== {stage}", flush=True)
