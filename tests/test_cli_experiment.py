@@ -8,16 +8,10 @@ import sys
 
 import pandas as pd
 import pytest
+from cli_helpers import run_cli
 
 from badlabels.cli import main
 from badlabels.experiment.store import RESULT_COLUMNS
-
-
-def run_cli(args, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(args)
-    out = capsys.readouterr()
-    return exc.value.code, out.out, out.err
 
 
 def write(tmp_path, name, text):

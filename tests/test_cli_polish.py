@@ -11,18 +11,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from cli_helpers import run_cli
 
-from badlabels.cli import main, reflow_help
+from badlabels.cli import reflow_help
 from badlabels.report.summary import write_summary
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def run_cli(args, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(args)
-    out = capsys.readouterr()
-    return exc.value.code, out.out, out.err
 
 
 def _help(*args, columns=200) -> str:

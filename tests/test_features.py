@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from cli_helpers import one_line_error, run_cli
 from sklearn.metrics import roc_auc_score
 
-from badlabels.cli import main
 from badlabels.data.dataset import Dataset
 from badlabels.errors import BadInputError
 from badlabels.models import LogisticRegressionClassifier, MLPClassifier, load_model, save_model
@@ -57,22 +57,6 @@ def fitted(cls, ds: Dataset, **kw):
     params = dict(FAST_MLP) if cls is MLPClassifier else {}
     params.update(random_state=0, **kw)
     return cls(**params).fit(ds.features, ds.labels)
-
-
-def one_line_error(code, err, *needles):
-    assert code == 2, err
-    lines = [ln for ln in err.strip().splitlines() if ln.strip()]
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    for n in needles:
-        assert n in err, (n, err)
-
-
-def run_cli(args, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main([str(a) for a in args])
-    out = capsys.readouterr()
-    return exc.value.code, out.out, out.err
 
 
 def has_option(command, name: str) -> bool:

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_helpers import one_line_error as assert_one_line
+from cli_helpers import run_cli
 
-from badlabels.cli import main
 from badlabels.data import load_data, make_peptide12
 from badlabels.data.features import read_features
 from badlabels.data.positions import choose_positions, project, template, variable_positions
@@ -457,22 +458,6 @@ def test_builtin_dataset_rejects_file_options():
 
 # ---------------------------------------------------------------------------------------
 # the command line: each new option, a bad value -> exit code 2 and one line
-
-
-def run_cli(args, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(args)
-    out = capsys.readouterr()
-    return exc.value.code, out.out, out.err
-
-
-def assert_one_line(code, err, *needles):
-    assert code == 2, err
-    lines = [ln for ln in err.strip().splitlines() if ln.strip()]
-    assert len(lines) == 1, err
-    assert "Traceback" not in err and "Warning" not in err
-    for n in needles:
-        assert n in err, (n, err)
 
 
 def _cli_cases(tmp_path):

@@ -13,8 +13,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from cli_helpers import one_line_error, run_cli
 
-from badlabels.cli import main
 from badlabels.data import load_data, load_gb1
 from badlabels.errors import BadInputError
 from badlabels.noise import COUNT_RTOL, apply_noise, resolve_count_normalisation
@@ -52,22 +52,6 @@ def _write(tmp_path, frame, name="counts.csv"):
 
 def _user_file(path, **kw):
     return load_data(path, seq_col="variant", label_col="fitness", quantile=0.5, **kw)
-
-
-def run_cli(args, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(args)
-    out = capsys.readouterr()
-    return exc.value.code, out.out, out.err
-
-
-def _one_line_error(code, err, *needles):
-    assert code == 2, err
-    lines = [ln for ln in err.strip().splitlines() if ln.strip()]
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    for needle in needles:
-        assert needle in err, (needle, err)
 
 
 # --------------------------------------------------------------------------- normalisation
@@ -195,7 +179,7 @@ def test_experiment_refuses_counts_that_do_not_reproduce_the_score(tmp_path, cap
          "--quantile", "0.5", "--noise-type", "read_depth", "--noise-rates", "0.1",
          "--models", "logreg", "--out", str(tmp_path / "run"), "-q"], capsys,
     )  # fmt: skip
-    _one_line_error(code, err, "shuffled.csv", "do not reproduce", "--wild-type")
+    one_line_error(code, err, "shuffled.csv", "do not reproduce", "--wild-type")
     assert not (tmp_path / "run" / "results.csv").exists()
 
 
@@ -210,7 +194,7 @@ def test_wild_type_errors(tmp_path, capsys, wild_type, needle):
          "--quantile", "0.5", "--wild-type", wild_type, "--noise-type", "read_depth",
          "--out", str(tmp_path / "x.csv")], capsys,
     )  # fmt: skip
-    _one_line_error(code, err, needle)
+    one_line_error(code, err, needle)
 
 
 def test_wild_type_needs_counts(tmp_path, capsys):
@@ -220,4 +204,4 @@ def test_wild_type_needs_counts(tmp_path, capsys):
         ["corrupt", "--data", str(path), "--label-col", "score", "--quantile", "0.5",
          "--wild-type", "ACDE", "--out", str(tmp_path / "x.csv")], capsys,
     )  # fmt: skip
-    _one_line_error(code, err, "plain.csv", "count_input")
+    one_line_error(code, err, "plain.csv", "count_input")

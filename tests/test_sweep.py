@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from cli_helpers import run_cli
 
-from badlabels.cli import main
 from badlabels.data import make_peptide12
 from badlabels.errors import BadInputError
 from badlabels.experiment import GridSpec, ResultStore, RunSettings, prepare, run_cells
@@ -24,13 +24,6 @@ from badlabels.experiment.sweep import load_sweep_config, parse_range, run_sweep
 
 METRICS = ["auroc", "auprc", "accuracy", "f1", "mcc", "noisy_test_auroc", "corrected_test_auroc"]
 TINY_LSTM = {"lstm": {"hidden_sizes": [16, 8]}}
-
-
-def run_cli(args, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main([str(a) for a in args])
-    out = capsys.readouterr()
-    return exc.value.code, out.out, out.err
 
 
 def write_yaml(path: Path, text: str) -> Path:
