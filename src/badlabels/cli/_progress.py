@@ -70,6 +70,7 @@ class RunProgress:
                 f"{rec['model']}/{rec['method']} noise={rec['noise_rate']:g} seed={rec['seed']}: "
                 + (f"AUROC {rec['auroc']:.3f} (clean test), " if "auroc" in rec else
                    f"Spearman {rec.get('spearman', float('nan')):.3f} (clean test), ")
-                + f"{rec['epochs_run']} epochs, "
-                f"{rec['train_seconds']:.1f}s"
+                + ("" if rec["model"] in ("logreg", "ridge") else  # no epochs to count
+                   f"{rec['epochs_run']} epoch{'s' if rec['epochs_run'] != 1 else ''}, ")
+                + f"{rec['train_seconds']:.1f}s"
             )
