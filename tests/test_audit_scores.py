@@ -15,6 +15,7 @@ from sklearn.model_selection import KFold
 from badlabels.audit_scores import (
     audit_scores,
     estimate_outliers,
+    read_depth_check,
     score_detection_metrics,
     write_score_audit,
 )
@@ -251,6 +252,39 @@ def test_given_predictions_and_regression_dataset():
     np.testing.assert_allclose(r.quality, get_label_quality_scores(res.scores, y))
     # a perfect model: every flag is a replaced score
     assert r.flagged.any() and res.changed[r.flagged].all()
+
+
+def test_read_depth_check_by_hand():
+    counts = np.arange(1, 9, dtype=float)  # quarters: 1-2, 3-4, 5-6, 7-8
+    flagged = np.array([1, 1, 1, 0, 0, 0, 0, 0], dtype=bool)
+    quality = counts / 10.0  # the fewer the reads, the more suspect
+    r = read_depth_check(counts, flagged, quality)
+    assert [q["share_flagged"] for q in r["by_quartile"]] == [1.0, 0.5, 0.0, 0.0]
+    assert [(q["low"], q["high"]) for q in r["by_quartile"]][0] == (1.0, 2.0)
+    assert r["median_input_flagged"] == 2.0 and r["median_input_other"] == 6.0
+    assert r["spearman_input_quality"] == pytest.approx(1.0)
+
+
+def test_count_data_get_the_read_depth_check(tmp_path):
+    """Scores measured with few reads are noisier: the audit's flags gather there, and the
+    summary says so (the model never sees the counts)."""
+    seqs, y = additive_data(n=1200, seed=4, noise=0.05)
+    rng = np.random.default_rng(0)
+    reads = rng.integers(5, 2000, len(seqs)).astype(float)
+    noisy = y + rng.normal(0.0, 1.0, len(seqs)) * 3.0 / np.sqrt(reads)
+    ds = Dataset(seqs, (noisy > 0).astype(np.int8), name="toy", task="regression", targets=noisy,
+                 counts={"count_input": reads, "count_selected": reads})  # fmt: skip
+    r = audit_scores(ds, model="ridge", n_folds=5, seed=0)
+    depth = r.read_depth
+    assert depth is not None and len(depth["by_quartile"]) == 4
+    assert depth["by_quartile"][0]["share_flagged"] > 3 * depth["by_quartile"][-1]["share_flagged"]
+    assert depth["median_input_flagged"] < depth["median_input_other"]
+    assert depth["spearman_input_quality"] > 0.15  # unrelated counts: 0 +- 0.03
+    write_score_audit(r, tmp_path / "a", data_name="toy")
+    assert json.loads((tmp_path / "a" / "audit.json").read_text())["read_depth"] == depth
+    assert "By read depth" in (tmp_path / "a" / "summary.md").read_text()
+    plain = audit_scores(seqs, noisy, model="ridge", n_folds=5, seed=0)  # no counts, no check
+    assert plain.read_depth is None and "read_depth" not in plain.summary()
 
 
 # ------------------------------------------------------------------------- the CLI

@@ -71,6 +71,7 @@ __all__ = [
     "ScoreAuditResult",
     "audit_scores",
     "estimate_outliers",
+    "read_depth_check",
     "score_detection_metrics",
     "score_units",
     "score_suspects_frame",
@@ -125,6 +126,8 @@ class ScoreAuditResult:
     settings : dict
         The audit's parameters and the units of the scores.
     seconds : float
+    read_depth : dict or None
+        For count data (a Dataset with ``count_input``): :func:`read_depth_check`.
     """
 
     sequences: np.ndarray
@@ -142,6 +145,7 @@ class ScoreAuditResult:
     folds: list = field(default_factory=list)
     settings: dict = field(default_factory=dict)
     seconds: float = 0.0
+    read_depth: dict | None = None
 
     @property
     def n(self) -> int:
@@ -175,6 +179,8 @@ class ScoreAuditResult:
         }
         if self.detection is not None:
             out["detection"] = self.detection
+        if self.read_depth is not None:
+            out["read_depth"] = self.read_depth
         return finite_or_none(out)
 
 
@@ -316,6 +322,48 @@ def score_detection_metrics(truth, flagged, quality) -> dict:
         "top_k": n_t,
         "top_k_precision": top,
         "auroc": auroc(t.astype(np.int8), -q),
+    }
+
+
+def read_depth_check(count_input, flagged, quality) -> dict:
+    """Where the flags fall by read depth: a check the model never saw.
+
+    A score computed from few reads is noisier, so flags that mark real measurement noise
+    gather among the variants with the fewest input reads.
+
+    Parameters
+    ----------
+    count_input : array-like of float, shape (n,)
+        Each variant's input (pre-selection) read count.
+    flagged : array-like of bool, shape (n,)
+    quality : array-like of float, shape (n,)
+        Label-quality scores (low = suspect).
+
+    Returns
+    -------
+    dict
+        ``median_input_flagged`` and ``median_input_other``; ``spearman_input_quality``
+        (positive: the fewer the reads, the more suspect); ``by_quartile``: for each quarter
+        of the variants by input reads (``low``, ``high``: its range), ``n`` and
+        ``share_flagged``.
+    """
+    from scipy.stats import spearmanr
+
+    c = np.asarray(count_input, dtype=np.float64)
+    f = np.asarray(flagged).astype(bool)
+    q = np.asarray(quality, dtype=np.float64)
+    order = np.argsort(c, kind="stable")
+    quarters = []
+    for part in np.array_split(order, 4):
+        if len(part):
+            quarters.append({"low": float(c[part].min()), "high": float(c[part].max()),
+                             "n": int(len(part)), "share_flagged": float(f[part].mean())})  # fmt: skip
+    rho = spearmanr(c, q).statistic if np.ptp(c) > 0 and np.ptp(q) > 0 else math.nan
+    return {
+        "median_input_flagged": float(np.median(c[f])) if f.any() else math.nan,
+        "median_input_other": float(np.median(c[~f])) if (~f).any() else math.nan,
+        "spearman_input_quality": float(rho),
+        "by_quartile": quarters,
     }
 
 
@@ -507,6 +555,10 @@ def audit_scores(
     detection = None
     if truth_arr is not None:
         detection = score_detection_metrics(truth_arr, flagged, quality)
+    counts = getattr(dataset_or_sequences, "counts", None) or {}
+    depth = None
+    if "count_input" in counts and len(counts["count_input"]) == n:
+        depth = read_depth_check(counts["count_input"], flagged, quality)
     settings = {
         "model": model,
         "method": method,
@@ -541,6 +593,7 @@ def audit_scores(
         folds=folds,
         settings=settings,
         seconds=time.perf_counter() - t0,
+        read_depth=depth,
     )
 
 
@@ -618,6 +671,19 @@ def _summary_md(result: ScoreAuditResult, data_name, command, truth_col) -> str:
             f"{_fmt(d['recall'])}, F1 {_fmt(d['f1'])}; among the {d['top_k']:,} most suspect "
             f"{_fmt(d['top_k_precision'])} are known wrong; AUROC of the ranking "
             f"{_fmt(d['auroc'])}."
+        )
+    if result.read_depth is not None:
+        r = result.read_depth
+        low, high = r["by_quartile"][0], r["by_quartile"][-1]
+        lines.append(
+            f"- **By read depth** (`count_input`, which the model never saw): flagged "
+            f"{low['share_flagged']:.1%} of the quarter with the fewest input reads "
+            f"({low['low']:,.0f}-{low['high']:,.0f}) and {high['share_flagged']:.1%} of the "
+            f"quarter with the most ({high['low']:,.0f}-{high['high']:,.0f}); median input "
+            f"reads {_fmt(r['median_input_flagged'], 0)} flagged against "
+            f"{_fmt(r['median_input_other'], 0)} for the others; Spearman of input reads "
+            f"with label quality {_fmt(r['spearman_input_quality'])}. Flags that gather at "
+            "low depth point at measurement noise."
         )
     lines += [
         "",

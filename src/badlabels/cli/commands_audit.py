@@ -319,6 +319,15 @@ def _audit_scores(ds, *, data, seq_col, truth_col, model, method, folds, seed, o
             f"{_fmt(d['recall'])}, F1 {_fmt(d['f1'])}, AUROC {_fmt(d['auroc'])}",
             highlight=False,
         )
+    if result.read_depth is not None:
+        r = result.read_depth
+        low, high = r["by_quartile"][0], r["by_quartile"][-1]
+        console.print(
+            f"by read depth (count_input, unseen by the model): flagged "
+            f"{low['share_flagged']:.1%} of the quarter with the fewest input reads, "
+            f"{high['share_flagged']:.1%} of the quarter with the most",
+            highlight=False,
+        )
     for name, path in files.items():
         console.print(f"  {name}: {path}")
 
