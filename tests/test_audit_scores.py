@@ -14,6 +14,7 @@ from sklearn.model_selection import KFold
 
 from badlabels.audit_scores import (
     audit_scores,
+    describe_read_depth,
     estimate_outliers,
     read_depth_check,
     score_detection_metrics,
@@ -263,6 +264,10 @@ def test_read_depth_check_by_hand():
     assert [(q["low"], q["high"]) for q in r["by_quartile"]][0] == (1.0, 2.0)
     assert r["median_input_flagged"] == 2.0 and r["median_input_other"] == 6.0
     assert r["spearman_input_quality"] == pytest.approx(1.0)
+    text = describe_read_depth(r)
+    assert "100.0% of the quarter with the fewest input reads (1-2)" in text and "\n" not in text
+    none = describe_read_depth(read_depth_check(counts, np.zeros(8, dtype=bool), quality))
+    assert none.startswith("no score flagged") and "1.000" in none
 
 
 def test_count_data_get_the_read_depth_check(tmp_path):

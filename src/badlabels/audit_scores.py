@@ -70,6 +70,7 @@ __all__ = [
     "QUALITY_METHODS",
     "ScoreAuditResult",
     "audit_scores",
+    "describe_read_depth",
     "estimate_outliers",
     "read_depth_check",
     "score_detection_metrics",
@@ -365,6 +366,22 @@ def read_depth_check(count_input, flagged, quality) -> dict:
         "spearman_input_quality": float(rho),
         "by_quartile": quarters,
     }
+
+
+def describe_read_depth(check: dict) -> str:
+    """:func:`read_depth_check`'s result in one sentence (no final full stop)."""
+    rho = f"Spearman of input reads with label quality {_fmt(check['spearman_input_quality'])}"
+    if not math.isfinite(check["median_input_flagged"]):
+        return f"no score flagged; {rho}"
+    low, high = check["by_quartile"][0], check["by_quartile"][-1]
+    return (
+        f"flagged {low['share_flagged']:.1%} of the quarter with the fewest input reads "
+        f"({low['low']:,.0f}-{low['high']:,.0f}) and {high['share_flagged']:.1%} of the quarter "
+        f"with the most ({high['low']:,.0f}-{high['high']:,.0f}); median input reads "
+        f"{_fmt(check['median_input_flagged'], 0)} flagged against "
+        f"{_fmt(check['median_input_other'], 0)} for the others; {rho}. Flags that gather at "
+        "low depth point at measurement noise"
+    )
 
 
 def _as_truth(truth, n: int) -> np.ndarray:
@@ -673,18 +690,8 @@ def _summary_md(result: ScoreAuditResult, data_name, command, truth_col) -> str:
             f"{_fmt(d['auroc'])}."
         )
     if result.read_depth is not None:
-        r = result.read_depth
-        low, high = r["by_quartile"][0], r["by_quartile"][-1]
-        lines.append(
-            f"- **By read depth** (`count_input`, which the model never saw): flagged "
-            f"{low['share_flagged']:.1%} of the quarter with the fewest input reads "
-            f"({low['low']:,.0f}-{low['high']:,.0f}) and {high['share_flagged']:.1%} of the "
-            f"quarter with the most ({high['low']:,.0f}-{high['high']:,.0f}); median input "
-            f"reads {_fmt(r['median_input_flagged'], 0)} flagged against "
-            f"{_fmt(r['median_input_other'], 0)} for the others; Spearman of input reads "
-            f"with label quality {_fmt(r['spearman_input_quality'])}. Flags that gather at "
-            "low depth point at measurement noise."
-        )
+        lines.append("- **By read depth** (`count_input`, which the model never saw): "
+                     + describe_read_depth(result.read_depth) + ".")
     lines += [
         "",
         "Assumption behind the count: wrong scores are replacements that have nothing to do "

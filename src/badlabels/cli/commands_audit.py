@@ -320,14 +320,10 @@ def _audit_scores(ds, *, data, seq_col, truth_col, model, method, folds, seed, o
             highlight=False,
         )
     if result.read_depth is not None:
-        r = result.read_depth
-        low, high = r["by_quartile"][0], r["by_quartile"][-1]
-        console.print(
-            f"by read depth (count_input, unseen by the model): flagged "
-            f"{low['share_flagged']:.1%} of the quarter with the fewest input reads, "
-            f"{high['share_flagged']:.1%} of the quarter with the most",
-            highlight=False,
-        )
+        from badlabels.audit_scores import describe_read_depth
+
+        console.print("by read depth (count_input, unseen by the model): "
+                      + describe_read_depth(result.read_depth), highlight=False)  # fmt: skip
     for name, path in files.items():
         console.print(f"  {name}: {path}")
 
