@@ -79,6 +79,33 @@ def test_audit_summary_is_strict_json(logreg_audit):
     assert {"auroc", "auroc_lo", "auroc_hi", "accuracy"} <= set(back["noise_corrected_oof"])
 
 
+def test_count_data_get_the_read_depth_check(noisy, tmp_path):
+    """Labels flipped more often where reads are few: the flags gather there, and noise.json,
+    audit.html and the check say so; data without counts get no check."""
+    from dataclasses import replace
+
+    from badlabels.audit import write_audit
+
+    ds, _ = noisy
+    rng = np.random.default_rng(1)
+    reads = rng.integers(10, 5000, len(ds)).astype(float)
+    flip = rng.random(len(ds)) < np.where(reads < 500, 0.4, 0.02)
+    given = np.where(flip, 1 - ds.labels, ds.labels).astype(np.int8)
+    p1 = 0.15 + 0.7 * ds.labels + rng.uniform(-0.01, 0.01, len(ds))
+    probs = np.column_stack([1 - p1, p1])
+    counted = replace(ds, counts={"count_input": reads, "count_selected": reads})
+    r = audit_labels(counted, given, pred_probs=probs, n_boot=20)
+    depth = r.read_depth
+    assert depth is not None
+    assert depth["by_quartile"][0]["share_flagged"] > 3 * depth["by_quartile"][-1]["share_flagged"]
+    assert depth["median_input_flagged"] < depth["median_input_other"]
+    files = write_audit(r, tmp_path / "a", data_name="toy")
+    assert json.loads(files["noise"].read_text())["read_depth"] == depth
+    assert "By read depth" in files["html"].read_text()
+    bare = audit_labels(ds, given, pred_probs=probs, n_boot=20)
+    assert bare.read_depth is None and "read_depth" not in bare.summary()
+
+
 def test_audit_uses_cleanlab_on_given_probabilities(noisy):
     ds, noise = noisy
     rng = np.random.default_rng(0)

@@ -60,6 +60,7 @@ from badlabels.errors import BadInputError
 from badlabels.evaluation import binary_metrics, bootstrap_corrected
 from badlabels.evaluation.metrics import auroc
 from badlabels.evaluation.noise_estimate import estimate_noise
+from badlabels.evaluation.read_depth import read_depth_of
 
 if TYPE_CHECKING:  # imported lazily by __getattr__ below (it imports torch)
     from badlabels.methods.estimate import out_of_fold_proba
@@ -136,6 +137,9 @@ class AuditResult:
         whichever estimator was used.
     seconds : float
         Wall-clock time of the whole audit.
+    read_depth : dict or None
+        For count data (a Dataset with ``count_input``): where the flags fall by read depth
+        (:func:`badlabels.evaluation.read_depth.read_depth_check`).
     """
 
     sequences: np.ndarray
@@ -155,6 +159,7 @@ class AuditResult:
     settings: dict = field(default_factory=dict)
     cleanlab_estimate: dict = field(default_factory=dict)
     seconds: float = 0.0
+    read_depth: dict | None = None
 
     @property
     def n(self) -> int:
@@ -224,6 +229,8 @@ class AuditResult:
         }
         if self.detection is not None:
             out["detection"] = self.detection
+        if self.read_depth is not None:
+            out["read_depth"] = self.read_depth
         return finite_or_none(out)
 
 
@@ -626,6 +633,7 @@ def audit_labels(
         settings=settings,
         cleanlab_estimate=cleanlab_estimate,
         seconds=time.perf_counter() - t0,
+        read_depth=read_depth_of(data, np.asarray(flagged, dtype=bool), quality),
     )
 
 

@@ -64,6 +64,11 @@ from badlabels.data.dataset import Dataset
 from badlabels.data.regression import target_units
 from badlabels.errors import BadInputError
 from badlabels.evaluation.metrics import auroc, regression_metrics
+from badlabels.evaluation.read_depth import (  # noqa: F401  (re-exported)
+    describe_read_depth,
+    read_depth_check,
+    read_depth_of,
+)
 
 __all__ = [
     "OUTRE_MAX_ROWS",
@@ -326,64 +331,6 @@ def score_detection_metrics(truth, flagged, quality) -> dict:
     }
 
 
-def read_depth_check(count_input, flagged, quality) -> dict:
-    """Where the flags fall by read depth: a check the model never saw.
-
-    A score computed from few reads is noisier, so flags that mark real measurement noise
-    gather among the variants with the fewest input reads.
-
-    Parameters
-    ----------
-    count_input : array-like of float, shape (n,)
-        Each variant's input (pre-selection) read count.
-    flagged : array-like of bool, shape (n,)
-    quality : array-like of float, shape (n,)
-        Label-quality scores (low = suspect).
-
-    Returns
-    -------
-    dict
-        ``median_input_flagged`` and ``median_input_other``; ``spearman_input_quality``
-        (positive: the fewer the reads, the more suspect); ``by_quartile``: for each quarter
-        of the variants by input reads (``low``, ``high``: its range), ``n`` and
-        ``share_flagged``.
-    """
-    from scipy.stats import spearmanr
-
-    c = np.asarray(count_input, dtype=np.float64)
-    f = np.asarray(flagged).astype(bool)
-    q = np.asarray(quality, dtype=np.float64)
-    order = np.argsort(c, kind="stable")
-    quarters = []
-    for part in np.array_split(order, 4):
-        if len(part):
-            quarters.append({"low": float(c[part].min()), "high": float(c[part].max()),
-                             "n": int(len(part)), "share_flagged": float(f[part].mean())})  # fmt: skip
-    rho = spearmanr(c, q).statistic if np.ptp(c) > 0 and np.ptp(q) > 0 else math.nan
-    return {
-        "median_input_flagged": float(np.median(c[f])) if f.any() else math.nan,
-        "median_input_other": float(np.median(c[~f])) if (~f).any() else math.nan,
-        "spearman_input_quality": float(rho),
-        "by_quartile": quarters,
-    }
-
-
-def describe_read_depth(check: dict) -> str:
-    """:func:`read_depth_check`'s result in one sentence (no final full stop)."""
-    rho = f"Spearman of input reads with label quality {_fmt(check['spearman_input_quality'])}"
-    if not math.isfinite(check["median_input_flagged"]):
-        return f"no score flagged; {rho}"
-    low, high = check["by_quartile"][0], check["by_quartile"][-1]
-    return (
-        f"flagged {low['share_flagged']:.1%} of the quarter with the fewest input reads "
-        f"({low['low']:,.0f}-{low['high']:,.0f}) and {high['share_flagged']:.1%} of the quarter "
-        f"with the most ({high['low']:,.0f}-{high['high']:,.0f}); median input reads "
-        f"{_fmt(check['median_input_flagged'], 0)} flagged against "
-        f"{_fmt(check['median_input_other'], 0)} for the others; {rho}. Flags that gather at "
-        "low depth point at measurement noise"
-    )
-
-
 def _as_truth(truth, n: int) -> np.ndarray:
     t = np.asarray(truth)
     if t.shape != (n,):
@@ -572,10 +519,7 @@ def audit_scores(
     detection = None
     if truth_arr is not None:
         detection = score_detection_metrics(truth_arr, flagged, quality)
-    counts = getattr(dataset_or_sequences, "counts", None) or {}
-    depth = None
-    if "count_input" in counts and len(counts["count_input"]) == n:
-        depth = read_depth_check(counts["count_input"], flagged, quality)
+    depth = read_depth_of(dataset_or_sequences, flagged, quality)
     settings = {
         "model": model,
         "method": method,

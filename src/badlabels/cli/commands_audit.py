@@ -117,6 +117,15 @@ class ScoreFoldProgress(FoldProgress):
         )
 
 
+def _print_read_depth(result) -> None:
+    """The audit's read-depth check, one line, for count data (nothing otherwise)."""
+    if result.read_depth is not None:
+        from badlabels.evaluation.read_depth import describe_read_depth
+
+        console.print("by read depth (count_input, unseen by the model): "
+                      + describe_read_depth(result.read_depth), highlight=False)  # fmt: skip
+
+
 def _command() -> str:
     return " ".join(["badlabels", *map(shlex.quote, sys.argv[1:])])
 
@@ -269,6 +278,7 @@ def audit(
             f"{_fmt(d['recall'])}, AUROC {_fmt(d['auroc'])}",
             highlight=False,
         )
+    _print_read_depth(result)
     for name, path in files.items():
         console.print(f"  {name}: {path}")
 
@@ -319,11 +329,7 @@ def _audit_scores(ds, *, data, seq_col, truth_col, model, method, folds, seed, o
             f"{_fmt(d['recall'])}, F1 {_fmt(d['f1'])}, AUROC {_fmt(d['auroc'])}",
             highlight=False,
         )
-    if result.read_depth is not None:
-        from badlabels.audit_scores import describe_read_depth
-
-        console.print("by read depth (count_input, unseen by the model): "
-                      + describe_read_depth(result.read_depth), highlight=False)  # fmt: skip
+    _print_read_depth(result)
     for name, path in files.items():
         console.print(f"  {name}: {path}")
 

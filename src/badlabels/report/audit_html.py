@@ -199,6 +199,21 @@ def write_audit_html(
         )
         parts.append("</table>")
 
+    depth = summary.get("read_depth")
+    if depth:
+        from badlabels.evaluation.read_depth import describe_read_depth
+
+        parts.append("<h2>By read depth</h2>")
+        parts.append("<p class='note'>The input read counts, which the model never saw: "
+                     f"{html.escape(describe_read_depth(depth))}.</p><table>")  # fmt: skip
+        parts.append("<tr><th>input reads</th><th>variants</th><th>flagged</th></tr>")
+        for q in depth.get("by_quartile", []):
+            parts.append(
+                f"<tr><td>{q['low']:,.0f}–{q['high']:,.0f}</td><td class='num'>{q['n']:,}</td>"
+                f"<td class='num'>{_pct(q['share_flagged'])}</td></tr>"
+            )
+        parts.append("</table>")
+
     parts.append("<h2>Label-quality scores</h2>")
     parts.append(
         f"<img alt='histogram of label-quality scores' src='data:image/png;base64,{png}'>"
