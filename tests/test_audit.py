@@ -85,6 +85,7 @@ def test_count_data_get_the_read_depth_check(noisy, tmp_path):
     from dataclasses import replace
 
     from badlabels.audit import write_audit
+    from badlabels.evaluation.read_depth import read_depth_check
 
     ds, _ = noisy
     rng = np.random.default_rng(1)
@@ -104,6 +105,10 @@ def test_count_data_get_the_read_depth_check(noisy, tmp_path):
     assert "By read depth" in files["html"].read_text()
     bare = audit_labels(ds, given, pred_probs=probs, n_boot=20)
     assert bare.read_depth is None and "read_depth" not in bare.summary()
+    # nothing flagged: the page still says what it can (no median of the flagged)
+    none = replace(r, read_depth=read_depth_check(reads, np.zeros(len(ds), dtype=bool), r.quality))
+    files = write_audit(none, tmp_path / "b")
+    assert "no label flagged" in files["html"].read_text()
 
 
 def test_audit_uses_cleanlab_on_given_probabilities(noisy):

@@ -12,6 +12,7 @@ from cleanlab.regression.rank import get_label_quality_scores
 from cli_helpers import one_line_error, run_cli
 from sklearn.model_selection import KFold
 
+from badlabels._json import finite_or_none
 from badlabels.audit_scores import (
     audit_scores,
     describe_read_depth,
@@ -266,8 +267,10 @@ def test_read_depth_check_by_hand():
     assert r["spearman_input_quality"] == pytest.approx(1.0)
     text = describe_read_depth(r)
     assert "100.0% of the quarter with the fewest input reads (1-2)" in text and "\n" not in text
-    none = describe_read_depth(read_depth_check(counts, np.zeros(8, dtype=bool), quality))
+    nothing = read_depth_check(counts, np.zeros(8, dtype=bool), quality)
+    none = describe_read_depth(nothing)
     assert none.startswith("no score flagged") and "1.000" in none
+    assert describe_read_depth(json.loads(json.dumps(finite_or_none(nothing)))) == none
 
 
 def test_count_data_get_the_read_depth_check(tmp_path):

@@ -117,13 +117,13 @@ class ScoreFoldProgress(FoldProgress):
         )
 
 
-def _print_read_depth(result) -> None:
+def _print_read_depth(result, what: str) -> None:
     """The audit's read-depth check, one line, for count data (nothing otherwise)."""
     if result.read_depth is not None:
         from badlabels.evaluation.read_depth import describe_read_depth
 
         console.print("by read depth (count_input, unseen by the model): "
-                      + describe_read_depth(result.read_depth), highlight=False)  # fmt: skip
+                      + describe_read_depth(result.read_depth, what), highlight=False)  # fmt: skip
 
 
 def _command() -> str:
@@ -278,7 +278,7 @@ def audit(
             f"{_fmt(d['recall'])}, AUROC {_fmt(d['auroc'])}",
             highlight=False,
         )
-    _print_read_depth(result)
+    _print_read_depth(result, "label")
     for name, path in files.items():
         console.print(f"  {name}: {path}")
 
@@ -329,7 +329,7 @@ def _audit_scores(ds, *, data, seq_col, truth_col, model, method, folds, seed, o
             f"{_fmt(d['recall'])}, F1 {_fmt(d['f1'])}, AUROC {_fmt(d['auroc'])}",
             highlight=False,
         )
-    _print_read_depth(result)
+    _print_read_depth(result, "score")
     for name, path in files.items():
         console.print(f"  {name}: {path}")
 

@@ -14,8 +14,13 @@ import math
 import numpy as np
 
 
+def _float(x) -> float:
+    """``x`` as a float; None (a NaN after JSON) as NaN."""
+    return math.nan if x is None else float(x)
+
+
 def _num(x, digits: int = 3) -> str:
-    v = float(x)
+    v = _float(x)
     return f"{v:.{digits}f}" if math.isfinite(v) else "n/a"
 
 
@@ -61,11 +66,12 @@ def read_depth_check(count_input, flagged, quality) -> dict:
     }
 
 
-def describe_read_depth(check: dict) -> str:
-    """:func:`read_depth_check`'s result in one sentence (no final full stop)."""
+def describe_read_depth(check: dict, what: str = "score") -> str:
+    """:func:`read_depth_check`'s result in one sentence (no final full stop); the check
+    may have been through JSON (NaN as None). ``what``: what was audited ("score", "label")."""
     rho = f"Spearman of input reads with label quality {_num(check['spearman_input_quality'])}"
-    if not math.isfinite(check["median_input_flagged"]):
-        return f"no score flagged; {rho}"
+    if not math.isfinite(_float(check.get("median_input_flagged"))):
+        return f"no {what} flagged; {rho}"
     low, high = check["by_quartile"][0], check["by_quartile"][-1]
     return (
         f"flagged {low['share_flagged']:.1%} of the quarter with the fewest input reads "

@@ -205,7 +205,7 @@ def write_audit_html(
 
         parts.append("<h2>By read depth</h2>")
         parts.append("<p class='note'>The input read counts, which the model never saw: "
-                     f"{html.escape(describe_read_depth(depth))}.</p><table>")  # fmt: skip
+                     f"{html.escape(describe_read_depth(depth, 'label'))}.</p><table>")  # fmt: skip
         parts.append("<tr><th>input reads</th><th>variants</th><th>flagged</th></tr>")
         for q in depth.get("by_quartile", []):
             parts.append(
