@@ -185,3 +185,57 @@ def test_gb1_ridge_round_trip(tmp_path, capsys):
     model = load_model(d)
     np.testing.assert_allclose(got, model.predict(frame["variant"].to_numpy(object)), atol=1e-6)
     assert s.units == "log10(fitness)"
+
+
+def test_depth_weights_by_hand():
+    from badlabels.data import Dataset
+    from badlabels.data.regression import depth_weights
+
+    cs, ci = np.array([0.0, 9.5, 99.5, 999.5]), np.array([9.5, 99.5, 99.5, 999.5])
+    ds = Dataset(np.array(["AC", "AD", "AE", "AF"], dtype=object), np.array([0, 0, 1, 1]),
+                 name="toy", counts={"count_input": ci, "count_selected": cs})  # fmt: skip
+    w, tau2 = depth_weights(ds)
+    v = 1 / (cs + 0.5) + 1 / (ci + 0.5)
+    assert tau2 == pytest.approx(np.median(v))
+    raw = 1 / (tau2 + v)
+    np.testing.assert_allclose(w, raw / raw.mean())
+    assert np.all(np.diff(w) > 0)  # the better counted, the heavier
+    with pytest.raises(BadInputError, match="need read counts"):
+        depth_weights(Dataset(ds.sequences, ds.labels, name="toy"))
+    bad = Dataset(ds.sequences, ds.labels, name="toy",
+                  counts={"count_input": ci, "count_selected": -cs})  # fmt: skip
+    with pytest.raises(BadInputError, match="sequence AD"):
+        depth_weights(bad)
+
+
+@needs_gb1
+def test_train_weights_by_read_depth(tmp_path, capsys):
+    """--weights depth: a different model from the same seed, recorded in model.json; one-line
+    errors for labels, files without counts and unknown kinds."""
+    part = tmp_path / "gb1_part.csv"
+    pd.read_csv(GB1, nrows=1500).to_csv(part, index=False)
+    base = ["train", "--data", str(part), "--seq-col", "variant", "--label-col", "fitness",
+            *LSTM_ARGS, "-q"]  # fmt: skip
+    metas, preds = {}, {}
+    for kind in ("none", "depth"):
+        d = tmp_path / kind
+        code, out, err = run_cli([*base, "--weights", kind, "--out", str(d)], capsys)
+        assert code == 0, err
+        metas[kind] = json.loads((d / "model.json").read_text())["metadata"]["training"]["weights"]
+        preds[kind] = load_model(d).predict(pd.read_csv(part)["variant"].to_numpy(object)[:50])
+        assert ("weighted by read depth" in out) == (kind == "depth")
+    assert metas["none"] == {"kind": "none"}
+    assert metas["depth"]["kind"] == "depth" and metas["depth"]["tau2"] > 0
+    assert metas["depth"]["min"] < 1 < metas["depth"]["max"]
+    assert not np.allclose(preds["none"], preds["depth"])
+    no_counts = tmp_path / "no_counts.csv"
+    pd.read_csv(part)[["variant", "fitness"]].to_csv(no_counts, index=False)
+    cases = [
+        ([*base, "--weights", "depth", "--quantile", "0.5"], "add --task regression"),
+        ([*base, "--weights", "heavy"], "unknown weights"),
+        (["train", "--data", str(no_counts), "--seq-col", "variant", "--label-col", "fitness",
+          "--weights", "depth", "-q"], "need read counts"),
+    ]  # fmt: skip
+    for args, needle in cases:
+        code, _, err = run_cli([*args, "--out", str(tmp_path / "x")], capsys)
+        one_line_error(code, err, needle)

@@ -109,6 +109,7 @@ def train_final(
     val_fraction: float = 0.1,
     seed: int = 0,
     progress: Progress | None = None,
+    weights: str = "none",
 ):
     """Train the final model on ``dataset`` with a noisy validation split for early stopping.
 
@@ -139,6 +140,10 @@ def train_final(
         Seeds the split and the model.
     progress : callable, optional
         Forwarded to ``fit`` (``"epoch"`` events).
+    weights : {"none", "depth"}, default "none"
+        Regression on count data only: ``"depth"`` weights each training score by the
+        inverse of its read-count variance (:func:`badlabels.data.regression.depth_weights`),
+        so that thinly measured variants count less. Recorded in ``training.weights``.
 
     Returns
     -------
@@ -156,6 +161,7 @@ def train_final(
     if method is None:
         method = "mse" if regression else "bce"
     _check_method_task(method, regression)
+    weight_info, sample_weight = _training_weights(dataset, weights, regression)
     try:
         vf = float(val_fraction)
     except (TypeError, ValueError):
@@ -171,7 +177,7 @@ def train_final(
     if regression:
         est, X, val_metrics, seconds = _fit_regressor(
             dataset, model, method, model_params, method_params, seed, train_idx, val_idx,
-            progress,
+            progress, sample_weight,
         )  # fmt: skip
         wrappers: list = []
     else:
@@ -241,6 +247,7 @@ def train_final(
             "epochs_run": int(getattr(est, "epochs_run_", 1)),
             "best_epoch": int(getattr(est, "best_epoch_", 1)),
             "seconds": float(seconds),
+            "weights": weight_info,
         },
         "badlabels_version": badlabels.__version__,
         "input": (
@@ -323,8 +330,23 @@ def _fit_classifier(dataset, model, method, model_params, method_params, seed, t
     return est, X, binary_metrics(y[val_idx], prob_val), seconds, wrappers
 
 
+def _training_weights(dataset, weights, regression: bool) -> tuple[dict, np.ndarray | None]:
+    """``(what training.weights records, per-row weights or None)`` for ``--weights``."""
+    from badlabels.data.regression import WEIGHTS, depth_weights
+
+    kind = str(weights).strip().lower()
+    if kind not in WEIGHTS:
+        raise BadInputError(f"unknown weights {weights!r}; choose one of {', '.join(WEIGHTS)}")
+    if kind == "none":
+        return {"kind": "none"}, None
+    if not regression:
+        raise BadInputError("--weights depth weights continuous scores: add --task regression")
+    w, tau2 = depth_weights(dataset)
+    return {"kind": "depth", "tau2": tau2, "min": float(w.min()), "max": float(w.max())}, w
+
+
 def _fit_regressor(dataset, model, method, model_params, method_params, seed, train_idx,
-                   val_idx, progress):  # fmt: skip
+                   val_idx, progress, sample_weight=None):  # fmt: skip
     """Build, fit and measure a regressor on ``dataset.targets``: ``(est, X, metrics,
     seconds)``; metrics are :func:`regression_metrics` on the (noisy) validation scores."""
     from badlabels.evaluation.metrics import regression_metrics
@@ -346,7 +368,9 @@ def _fit_regressor(dataset, model, method, model_params, method_params, seed, tr
         X = dataset.features
     y = dataset.targets
     t0 = time.perf_counter()
-    est.fit(X[train_idx], y[train_idx], eval_set=(X[val_idx], y[val_idx]), progress=progress)
+    w = None if sample_weight is None else sample_weight[train_idx]
+    est.fit(X[train_idx], y[train_idx], eval_set=(X[val_idx], y[val_idx]), progress=progress,
+            sample_weight=w)  # fmt: skip
     seconds = time.perf_counter() - t0
     pred_val = est.predict(X[val_idx])
     return est, X, regression_metrics(y[val_idx], pred_val), seconds

@@ -120,6 +120,7 @@ def train(
     lr: Annotated[float, typer.Option("--lr", help="Adam learning rate.", rich_help_panel="Training")] = 1e-3,
     val_fraction: Annotated[float, typer.Option("--val-fraction", help="Share held out as the (noisy) validation split.", rich_help_panel="Training")] = 0.1,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the validation split and the model.", rich_help_panel="Training")] = 0,
+    weights: Annotated[str, typer.Option("--weights", help="Continuous scores from read counts: depth weights each training score by the inverse of its count variance, 1/(tau2 + 1/(count_selected+0.5) + 1/(count_input+0.5)) with tau2 the median variance, so thinly measured variants count less (docs/regression.md); none weighs all alike.", rich_help_panel="Training")] = "none",
     device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.", rich_help_panel="Training")] = "auto",
     threads: Annotated[int | None, typer.Option("--threads", help="Torch CPU threads.", rich_help_panel="Training")] = None,
     model_param: Annotated[list[str] | None, typer.Option("--model-param", help="MODEL.KEY=VALUE for the model, repeatable (e.g. lstm.encoding=onehot+vhse, cnn.kernel_size=7).", rich_help_panel="Training")] = None,
@@ -187,9 +188,13 @@ def train(
     with EpochProgress(enabled=not quiet) as bar:
         est, meta = train_final(
             ds, model, method, model_params=params, method_params=method_params or None,
-            val_fraction=val_fraction, seed=seed, progress=bar,
+            val_fraction=val_fraction, seed=seed, progress=bar, weights=weights,
         )  # fmt: skip
     save_final(est, meta, out)
+    w = meta["training"]["weights"]
+    if w["kind"] == "depth":
+        console.print(f"weighted by read depth: tau2 {w['tau2']:.4g}, weights "
+                      f"{w['min']:.3g} to {w['max']:.3g} (mean 1)", highlight=False)  # fmt: skip
     if ds.is_regression:
         m = meta["validation"]["metrics_on_noisy_scores"]
         console.print(

@@ -154,12 +154,66 @@ def targets_of(dataset: Dataset, scores) -> np.ndarray:
     return transform_scores(scores, spec["transform"], spec["floor"])
 
 
+WEIGHTS: tuple[str, ...] = ("none", "depth")
+"""What ``--weights`` accepts for a regression's training scores."""
+
+
+def depth_weights(dataset: Dataset) -> tuple[np.ndarray, float]:
+    """Inverse-variance weights of scores computed from read counts, and their ``tau2``.
+
+    A log enrichment ``log(count_selected / count_input)`` (relative to the wild type) has a
+    Poisson sampling variance of about ``v = 1 / (count_selected + 0.5) + 1 / (count_input +
+    0.5)`` (delta method; 0.5 keeps a zero count finite). The weights are ``w = 1 / (tau2 + v)``
+    with ``tau2 = median(v)``, fixed a priori: a variant measured as well as the median
+    weighs half as much as a perfectly counted one, and a thinly measured one far less. They
+    are scaled to mean 1. Scaling ``v`` changes nothing, so the log base does not matter;
+    with ``--transform none`` the weights still order the variants by how well they were
+    counted, but are not the exact inverse variances of the raw score.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        With ``counts["count_input"]`` and ``counts["count_selected"]`` (shape (n,) each).
+
+    Returns
+    -------
+    weights : ndarray of float64, shape (n,)
+    tau2 : float
+
+    Raises
+    ------
+    BadInputError
+        No read counts, or negative or non-finite ones.
+    """
+    counts = dataset.counts or {}
+    if "count_input" not in counts or "count_selected" not in counts:
+        raise BadInputError(
+            "weights by read depth need read counts: the file must have count_input and "
+            "count_selected columns (or use --weights none)",
+            file=dataset.source,
+        )
+    ci = np.asarray(counts["count_input"], dtype=np.float64)
+    cs = np.asarray(counts["count_selected"], dtype=np.float64)
+    bad = ~np.isfinite(ci) | ~np.isfinite(cs) | (ci < 0) | (cs < 0)
+    if bad.any():
+        raise BadInputError(
+            f"read counts must be finite and >= 0 (sequence {dataset.sequences[int(np.argmax(bad))]})",
+            file=dataset.source,
+        )
+    v = 1.0 / (cs + 0.5) + 1.0 / (ci + 0.5)
+    tau2 = float(np.median(v))
+    w = 1.0 / (tau2 + v)
+    return w / w.mean(), tau2
+
+
 __all__ = [
     "DEFAULT_FLOOR",
     "SCORE_TRANSFORMS",
     "TASKS",
+    "WEIGHTS",
     "as_regression",
     "check_score_transform",
+    "depth_weights",
     "target_units",
     "targets_of",
     "transform_scores",
