@@ -239,3 +239,40 @@ def test_train_weights_by_read_depth(tmp_path, capsys):
     for args, needle in cases:
         code, _, err = run_cli([*args, "--out", str(tmp_path / "x")], capsys)
         one_line_error(code, err, needle)
+
+
+@needs_gb1
+def test_mse_depth_in_an_experiment(tmp_path):
+    """mse_depth: the same cells as mse but weighted (different numbers), trained plain; refused
+    without counts, with read-depth noise, and by the audit."""
+    from badlabels.audit_scores import audit_scores
+    from badlabels.experiment import GridSpec, run_experiment
+
+    part = tmp_path / "gb1_part.csv"
+    pd.read_csv(GB1, nrows=1500).to_csv(part, index=False)
+    ds = load_data(part, seq_col="variant", label_col="fitness", task="regression")
+    grid = GridSpec(models=["ridge", "lstm"], methods=["mse", "mse_depth"], noise_type="outliers",
+                    noise_rates=[0.0], seeds=[0, 1], max_epochs=2, patience=2,
+                    model_params={"lstm": {"hidden_sizes": (16, 4)}})  # fmt: skip
+    frame = run_experiment(ds, grid, tmp_path / "exp", device="cpu").results
+    assert len(frame) == 8  # ridge fits both squared losses
+    for model in ("ridge", "lstm"):
+        a = frame.query(f"model == '{model}' and method == 'mse'").sort_values("seed")
+        b = frame.query(f"model == '{model}' and method == 'mse_depth'").sort_values("seed")
+        assert not np.allclose(a["spearman"].to_numpy(), b["spearman"].to_numpy())
+    assert set(frame.query("method == 'mse_depth'")["engine"]) == {"plain"}
+    assert set(frame.query("model == 'lstm' and method == 'mse'")["engine"]) == {"stacked"}
+    plain = load_data(part, seq_col="variant", label_col="fitness", task="regression")
+    plain.counts = None
+    cases = [
+        (plain, dict(noise_type="outliers"), "needs read counts"),
+        (ds, dict(noise_type="read_depth", noise_rates=[0.1]), "unthinned counts"),
+        (ds, dict(noise_type="outliers", method_params={"mse": {"weights": "heavy"}}),
+         "unknown weights"),
+    ]  # fmt: skip
+    for data, kw, needle in cases:
+        g = GridSpec(models=["ridge"], methods=["mse", "mse_depth"], **{"noise_rates": [0.0], **kw})
+        with pytest.raises(BadInputError, match=needle):
+            run_experiment(data, g, tmp_path / "bad", device="cpu")
+    with pytest.raises(BadInputError, match="does not weight"):
+        audit_scores(ds, model="ridge", method="mse_depth")

@@ -449,7 +449,7 @@ def audit_scores(
     """
     from cleanlab.regression.rank import get_label_quality_scores
 
-    from badlabels.methods.regression import build_regressor, out_of_fold_scores
+    from badlabels.methods.regression import build_regressor, out_of_fold_scores, weights_kind
     from badlabels.models.regression import REGRESSORS
 
     t0 = time.perf_counter()
@@ -480,6 +480,8 @@ def audit_scores(
     x = None
     if predictions is None:
         build_regressor(model, method, model_params=params)  # unknown model / method
+        if weights_kind(method) != "none":
+            raise BadInputError(f"the audit does not weight scores: audit with mse, not {method}")
         if n_folds > n:
             raise BadInputError(f"{n_folds} folds need at least {n_folds} scores; there are {n}")
         x = seqs

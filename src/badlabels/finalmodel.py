@@ -161,6 +161,10 @@ def train_final(
     if method is None:
         method = "mse" if regression else "bce"
     _check_method_task(method, regression)
+    if regression and str(weights).strip().lower() == "none":
+        from badlabels.methods.regression import weights_kind
+
+        weights = weights_kind(method, method_params)  # mse_depth, or method param weights=...
     weight_info, sample_weight = _training_weights(dataset, weights, regression)
     try:
         vf = float(val_fraction)

@@ -161,6 +161,29 @@ def run_experiment(
     return ExperimentResult(out, frame, len(new), len(cells) - len(new), files)
 
 
+def _check_weights(dataset: Dataset, grid: GridSpec, noise: str) -> None:
+    """Depth weights (method parameter ``weights=depth``) need read counts, and the counts
+    as measured: read-depth noise thins them, and its cells would be weighted by the unthinned
+    ones."""
+    from badlabels.errors import BadInputError
+    from badlabels.methods.regression import weights_kind
+
+    for method in grid.methods:
+        if weights_kind(method, (grid.method_params or {}).get(method)) != "depth":
+            continue
+        counts = dataset.counts or {}
+        if "count_input" not in counts or "count_selected" not in counts:
+            raise BadInputError(
+                f"{method}.weights=depth needs read counts: the file must have count_input and "
+                "count_selected columns"
+            )
+        if noise == "read_depth":
+            raise BadInputError(
+                f"{method}.weights=depth with read_depth noise would weight the thinned scores "
+                "by the unthinned counts: use outliers or gaussian noise"
+            )
+
+
 def check_task(dataset: Dataset, grid: GridSpec) -> None:
     """One-line errors for a grid that does not fit the data's task: label noise or
     classification methods on scores (regression), or score noise / regression methods on
@@ -192,6 +215,7 @@ def check_task(dataset: Dataset, grid: GridSpec) -> None:
                 f"model {bad[0]!r} has no regression form; choose among "
                 f"{', '.join(REGRESSORS)}{hint}"
             )
+        _check_weights(dataset, grid, noise)
         return
     if noise not in NOISE_TYPES:
         raise BadInputError(

@@ -59,7 +59,7 @@ from badlabels.experiment.runner_core import (
     score_cell_regression,
 )
 from badlabels.experiment.settings import RunSettings
-from badlabels.methods.regression import REGRESSION_METHODS
+from badlabels.methods.regression import REGRESSION_METHODS, weights_kind
 from badlabels.methods.stacking import (  # noqa: F401  (re-exported: the engine's vocabulary)
     ENGINES,
     MAX_K,
@@ -97,6 +97,8 @@ def _cell_key(cell: Cell) -> tuple | None:
     """What cells of one stacked unit share (None: this cell runs plain)."""
     if cell.model != "lstm":
         return None
+    if cell.method in REGRESSION_METHODS and weights_kind(cell.method, dict(cell.method_params)) != "none":
+        return None  # weighted regression cells train plain (the stacked engine has no weights)
     try:
         # The hint only feeds methods that use it; the real one is passed in run_unit.
         spec = stack_spec(_estimator(cell, noise_rate_hint=None))

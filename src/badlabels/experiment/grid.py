@@ -143,8 +143,9 @@ class GridSpec:
         for model, method, batch, seed, rate in itertools.product(
             self.models, self.methods, self.batch_sizes, self.seeds, self.noise_rates
         ):
-            # Methods other than plain bce only make sense for neural models.
-            if model == "logreg" and method != "bce" or model == "ridge" and method != "mse":
+            # Methods other than plain bce (scores: a squared loss) only make sense for
+            # neural models.
+            if model == "logreg" and method != "bce" or model == "ridge" and method not in RIDGE_METHODS:
                 continue
             out.append(
                 Cell(
@@ -171,6 +172,10 @@ class GridSpec:
             seen.setdefault(c.cell_id, c)
         return list(seen.values())
 
+
+RIDGE_METHODS = ("mse", "mse_depth")
+"""The regression methods ``ridge`` is fitted with (least squares, weighted or not); a grid
+skips its other methods for ridge (``methods.regression.REGRESSION_METHODS``)."""
 
 LABEL_RATES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.45, 0.5)
 """Flip rates a label experiment sweeps when none are given."""

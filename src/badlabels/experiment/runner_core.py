@@ -306,11 +306,14 @@ def run_cell_regression(
     cell: Cell, prepared: Prepared, device: str = "auto", *, progress: Progress | None = None
 ) -> dict:
     """Train and score one cell of a regression dataset: noisy training and validation scores
-    (``noise.apply_score_noise``), a regressor (``methods.regression.build_regressor``), and
-    the metrics of its predictions against the clean test scores."""
+    (``noise.apply_score_noise``), a regressor (``methods.regression.build_regressor``;
+    method parameter ``weights="depth"``: the training rows weighted by their read depth,
+    ``data.regression.depth_weights``), and the metrics of its predictions against the clean
+    test scores."""
+    from badlabels.data.regression import depth_weights
     from badlabels.engine.stacked.precision import plain_precision
     from badlabels.engine.trainer import resolve_device
-    from badlabels.methods.regression import build_regressor
+    from badlabels.methods.regression import build_regressor, weights_kind
 
     dev = resolve_device("cpu" if cell.model == "ridge" else device)
     train_noise = corrupt_part(prepared.train, cell, "train")
@@ -325,8 +328,12 @@ def run_cell_regression(
     train_x, val_x, test_x = (
         _regression_input(part, est) for part in (prepared.train, prepared.val, prepared.test)
     )
+    weights = None
+    if weights_kind(cell.method, dict(cell.method_params)) == "depth":
+        weights = depth_weights(prepared.train)[0]
     t0 = time.perf_counter()
-    est.fit(train_x, train_noise.scores, eval_set=(val_x, val_noise.scores), progress=on_epoch)
+    est.fit(train_x, train_noise.scores, eval_set=(val_x, val_noise.scores), progress=on_epoch,
+            sample_weight=weights)  # fmt: skip
     seconds = time.perf_counter() - t0
     return score_cell_regression(
         cell, prepared, est.predict(test_x), train_noise=train_noise, val_noise=val_noise,

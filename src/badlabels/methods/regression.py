@@ -25,8 +25,34 @@ REGRESSION_METHODS: dict[str, tuple[str, dict]] = {
     "mse": ("mse", {}),
     "huber": ("huber", {"delta": 1.0}),
     "student_t": ("student_t", {"nu": 3.0, "scale": 1.0}),
+    "mse_depth": ("mse", {"weights": "depth"}),
 }
-"""Method name -> (loss, its default parameters)."""
+"""Method name -> (loss, its default parameters). ``mse_depth`` is ``mse`` with the training
+scores weighted by their read depth (count data only), so that one grid compares the two."""
+
+
+WEIGHTS_PARAM = "weights"
+"""The method parameter every regression method takes besides its loss's: ``"none"`` or
+``"depth"`` (count data: :func:`badlabels.data.regression.depth_weights`)."""
+
+
+def split_weights(method_params: dict | None) -> tuple[str, dict]:
+    """``(weights kind, the loss's parameters)`` from a regression method's parameters."""
+    from badlabels.data.regression import WEIGHTS
+
+    given = dict(method_params or {})
+    kind = str(given.pop(WEIGHTS_PARAM, "none")).strip().lower()
+    if kind not in WEIGHTS:
+        raise BadInputError(f"unknown weights {kind!r}; choose one of {', '.join(WEIGHTS)}")
+    return kind, given
+
+
+def weights_kind(method: str, method_params: dict | None = None) -> str:
+    """How ``method`` (with ``method_params``) weights the training scores: ``"none"`` or
+    ``"depth"`` (the caller applies :func:`badlabels.data.regression.depth_weights`)."""
+    spec = REGRESSION_METHODS.get(method) if isinstance(method, str) else None
+    defaults = spec[1] if spec is not None else {}
+    return split_weights({**defaults, **dict(method_params or {})})[0]
 
 
 def regression_method_defaults(method: str) -> dict:
@@ -62,7 +88,8 @@ def build_regressor(model: str, method: str = "mse", *, model_params: dict | Non
     model_params : dict, optional
         Constructor parameters (those the model does not take are dropped).
     method_params : dict, optional
-        The loss's parameters (default: the method's).
+        The loss's parameters (default: the method's), and ``weights`` (``"none"`` or
+        ``"depth"``), which the caller applies (:func:`split_weights`).
 
     Returns
     -------
@@ -78,18 +105,21 @@ def build_regressor(model: str, method: str = "mse", *, model_params: dict | Non
     if model not in REGRESSORS:
         make_regressor(model)  # raises the registry's message
     params = regressor_params(model, model_params)
+    _, defaults = split_weights(defaults)
+    _, given = split_weights(method_params)
     if model == "ridge":
-        if method != "mse":
+        if loss != "mse":
             raise BadInputError(
                 f"method {method!r} needs a neural model; ridge is fitted by least squares only"
             )
+        if given:
+            raise BadInputError(f"ridge takes no method parameter {', '.join(sorted(given))}")
         return make_regressor(model, **params)
-    given = dict(method_params or {})
     unknown = sorted(set(given) - set(defaults))
     if unknown:
         raise BadInputError(
-            f"method {method!r} takes no parameter {', '.join(unknown)}"
-            + (f" (accepted: {', '.join(defaults)})" if defaults else "")
+            f"method {method!r} takes no parameter {', '.join(unknown)} (accepted: "
+            + ", ".join([*defaults, WEIGHTS_PARAM]) + ")"
         )
     params.update(loss=loss, loss_params={**defaults, **given} or None)
     return make_regressor(model, **params)
@@ -97,6 +127,9 @@ def build_regressor(model: str, method: str = "mse", *, model_params: dict | Non
 
 __all__ = [
     "REGRESSION_METHODS",
+    "WEIGHTS_PARAM",
+    "split_weights",
+    "weights_kind",
     "build_regressor",
     "regression_method_defaults",
     "regressor_params",
