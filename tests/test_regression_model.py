@@ -208,12 +208,22 @@ def test_depth_weights_by_hand():
         depth_weights(bad)
 
 
-@needs_gb1
+def _count_file(path, n=600, seed=3):
+    """A count file: sequences, count_input, count_selected and fitness = their ratio."""
+    ds = make_peptide12(n, seed=seed)
+    rng = np.random.default_rng(seed)
+    ci = rng.integers(5, 3000, n)
+    logf = np.array([0.3 * s.count("A") - 0.2 * s.count("W") for s in ds.sequences])
+    cs = rng.poisson(ci * 10 ** logf / 2)
+    pd.DataFrame({"variant": ds.sequences, "count_input": ci, "count_selected": cs,
+                  "fitness": (cs + 0.5) / (ci + 0.5)}).to_csv(path, index=False)  # fmt: skip
+    return path
+
+
 def test_train_weights_by_read_depth(tmp_path, capsys):
     """--weights depth: a different model from the same seed, recorded in model.json; one-line
     errors for labels, files without counts and unknown kinds."""
-    part = tmp_path / "gb1_part.csv"
-    pd.read_csv(GB1, nrows=1500).to_csv(part, index=False)
+    part = _count_file(tmp_path / "counts.csv")
     base = ["train", "--data", str(part), "--seq-col", "variant", "--label-col", "fitness",
             *LSTM_ARGS, "-q"]  # fmt: skip
     metas, preds = {}, {}
@@ -241,16 +251,15 @@ def test_train_weights_by_read_depth(tmp_path, capsys):
         one_line_error(code, err, needle)
 
 
-@needs_gb1
 def test_mse_depth_in_an_experiment(tmp_path):
     """mse_depth: the same cells as mse but weighted (different numbers), trained plain; refused
     without counts, with read-depth noise, and by the audit."""
     from badlabels.audit_scores import audit_scores
     from badlabels.experiment import GridSpec, run_experiment
 
-    part = tmp_path / "gb1_part.csv"
-    pd.read_csv(GB1, nrows=1500).to_csv(part, index=False)
+    part = _count_file(tmp_path / "counts.csv")
     ds = load_data(part, seq_col="variant", label_col="fitness", task="regression")
+    assert ds.counts is not None
     grid = GridSpec(models=["ridge", "lstm"], methods=["mse", "mse_depth"], noise_type="outliers",
                     noise_rates=[0.0], seeds=[0, 1], max_epochs=2, patience=2,
                     model_params={"lstm": {"hidden_sizes": (16, 4)}})  # fmt: skip
