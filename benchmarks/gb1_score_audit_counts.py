@@ -42,7 +42,8 @@ def main() -> None:
     ap.add_argument("--reuse", action="store_true", help="Reuse DIR/suspects.csv if present.")
     ap.add_argument("--out", type=Path, default=OUT, help="The audit's folder.")
     args = ap.parse_args()
-    from scipy.stats import spearmanr
+    sys.path.insert(0, str(ROOT / "src"))
+    from badlabels.evaluation.read_depth import read_depth_check
 
     seconds = None
     cmd = [sys.executable, "-m", "badlabels", "audit", "--dataset", "gb1", "--data", str(GB1),
@@ -65,7 +66,7 @@ def main() -> None:
         rows.append({"input_reads": f"{lo}-{hi - 1:.0f}" if np.isfinite(hi) else f">= {lo}",
                      "n": int(sel.sum()), "flagged": int(flag[sel].sum()),
                      "share_flagged": float(flag[sel].mean())})  # fmt: skip
-    rho = spearmanr(counts, m["quality"].to_numpy())
+    check = read_depth_check(counts, flag, m["quality"].to_numpy())  # what audit.json holds
     out = {
         "command": "python benchmarks/gb1_score_audit_counts.py",
         "audit_command": "badlabels " + " ".join(cmd[3:]),
@@ -74,11 +75,11 @@ def main() -> None:
         "n_flagged": int(flag.sum()),
         "estimated_outlier_fraction": audit.get("estimated_outlier_fraction"),
         "oof_spearman": audit.get("oof_metrics_vs_given_scores", {}).get("spearman"),
-        "median_input_reads_flagged": float(np.median(counts[flag])),
-        "median_input_reads_other": float(np.median(counts[~flag])),
+        "median_input_reads_flagged": check["median_input_flagged"],
+        "median_input_reads_other": check["median_input_other"],
         "zero_fitness_share_flagged": float((m["fitness"].to_numpy()[flag] == 0).mean()),
         "zero_fitness_share_other": float((m["fitness"].to_numpy()[~flag] == 0).mean()),
-        "spearman_input_reads_vs_quality": float(rho.statistic),
+        "spearman_input_reads_vs_quality": check["spearman_input_quality"],
         "by_input_reads": rows,
     }
     RESULT.parent.mkdir(parents=True, exist_ok=True)

@@ -112,38 +112,34 @@ def subsample(ds, n: int, seed: int = 0):
     return ds.subset(rows)
 
 
-def stage_losses(ds, seeds: list[int]) -> dict:
+def _paired(ds, frame: pd.DataFrame) -> dict:
+    """Each seed's Spearman per method, and every method's paired difference to ``mse``."""
     from badlabels.report.regression import paired_differences
 
+    table = frame.pivot_table(index="seed", columns="method", values="spearman")
+    print(table.to_string(float_format=lambda x: f"{x:.4f}"))
+    pairs = paired_differences(frame, "spearman", baseline="mse")
+    print(pairs.to_string(index=False, float_format=lambda x: f"{x:+.4f}"))
+    return {"n_sequences": len(ds), "n_train": int(frame["n_train"].iloc[0]),
+            "spearman_by_seed": {str(k): v for k, v in table.to_dict().items()},
+            "paired": pairs.to_dict(orient="records")}  # fmt: skip
+
+
+def stage_losses(ds, seeds: list[int]) -> dict:
     frames = [
         _run(ds, _grid(models=["lstm"], methods=["mse", "huber"], noise_type="outliers",
                        noise_rates=[0.2], seeds=seeds), RUNS / "losses"),
         _run(ds, _grid(models=["lstm"], methods=["student_t"], noise_type="outliers",
                        noise_rates=[0.2], seeds=seeds), RUNS / "losses"),
     ]  # fmt: skip
-    frame = pd.concat(frames, ignore_index=True)
-    table = frame.pivot_table(index="seed", columns="method", values="spearman")
-    print(table.to_string(float_format=lambda x: f"{x:.4f}"))
-    pairs = paired_differences(frame, "spearman", baseline="mse")
-    print(pairs.to_string(index=False, float_format=lambda x: f"{x:+.4f}"))
-    return {"n_sequences": len(ds), "n_train": int(frame["n_train"].iloc[0]),
-            "spearman_by_seed": {str(k): v for k, v in table.to_dict().items()},
-            "paired": pairs.to_dict(orient="records")}  # fmt: skip
+    return _paired(ds, pd.concat(frames, ignore_index=True))
 
 
 def stage_losses_full(ds, seeds: list[int]) -> dict:
     """``mse`` against ``huber`` on the whole file (the curve's split), outliers 0.2."""
-    from badlabels.report.regression import paired_differences
-
     frame = _run(ds, _grid(models=["lstm"], methods=["mse", "huber"], noise_type="outliers",
                            noise_rates=[0.2], seeds=seeds), RUNS / "outliers")  # fmt: skip
-    table = frame.pivot_table(index="seed", columns="method", values="spearman")
-    print(table.to_string(float_format=lambda x: f"{x:.4f}"))
-    pairs = paired_differences(frame, "spearman", baseline="mse")
-    print(pairs.to_string(index=False, float_format=lambda x: f"{x:+.4f}"))
-    return {"n_sequences": len(ds), "n_train": int(frame["n_train"].iloc[0]),
-            "spearman_by_seed": {str(k): v for k, v in table.to_dict().items()},
-            "paired": pairs.to_dict(orient="records")}  # fmt: skip
+    return _paired(ds, frame)
 
 
 def stage_audit(ds, folds: int) -> dict:

@@ -52,7 +52,7 @@ from badlabels.errors import BadInputError
 
 
 class FoldProgress:
-    """Folds and epochs of an audit, fed by the library's ``progress(event, **info)``."""
+    """Folds (with ETA) and epochs of an audit, fed by the library's ``progress(event, **info)``."""
 
     def __init__(self, enabled: bool = True):
         self.progress = Progress(
@@ -61,6 +61,8 @@ class FoldProgress:
             MofNCompleteColumn(),
             TextColumn("{task.fields[info]}"),
             TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
             console=err_console,
             disable=not enabled,
         )
@@ -97,24 +99,6 @@ class FoldProgress:
             p.advance(self.folds)
             if not info.get("stacked"):
                 p.update(self.epochs, completed=p.tasks[self.epochs].total)
-
-
-class ScoreFoldProgress(FoldProgress):
-    """:class:`FoldProgress` with a time-remaining column, for the audit of continuous scores."""
-
-    def __init__(self, enabled: bool = True):
-        super().__init__(enabled)
-        self.progress = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[info]}"),
-            TimeElapsedColumn(),
-            TextColumn("eta"),
-            TimeRemainingColumn(),
-            console=err_console,
-            disable=not enabled,
-        )
 
 
 def _print_read_depth(result, what: str) -> None:
@@ -302,7 +286,7 @@ def _audit_scores(ds, *, data, seq_col, truth_col, model, method, folds, seed, o
         highlight=False,
     )
     print_data_facts(ds)
-    with ScoreFoldProgress(enabled=not quiet) as bar:
+    with FoldProgress(enabled=not quiet) as bar:
         result = audit_scores(
             ds, model=model, method=method, n_folds=folds, seed=seed,
             model_params=model_params, truth=truth, progress=bar, engine=engine,

@@ -13,7 +13,7 @@ silently ignores options that have no meaning for it (``--positive`` on generate
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from badlabels.data.dataset import Dataset
@@ -312,15 +312,17 @@ def load_data(
         chosen = "classification"
     if chosen == "regression":
         quantile = 0.5  # keeps the scores; labels are re-made from the targets
+    options = LoadOptions(
+        seq_col=seq_col, label_col=label_col, positive=positive, threshold=threshold,
+        quantile=quantile, allow_stop=allow_stop, on_conflict=on_conflict,
+        n_sequences=n_sequences, seed=seed, fmt=fmt, wild_type=wild_type, layout=layout,
+        reference=reference, dms_id=dms_id, mutant_col=mutant_col, target_seq=target_seq,
+        offset=offset, split_col=split_col, valid_col=valid_col, folds_col=folds_col,
+        positions=positions, features=features,
+    )  # fmt: skip
+
     def load(q):
-        return _load_labels(
-            path=path, dataset=dataset, seq_col=seq_col, label_col=label_col,
-            positive=positive, threshold=threshold, quantile=q, allow_stop=allow_stop,
-            on_conflict=on_conflict, n_sequences=n_sequences, seed=seed, fmt=fmt,
-            wild_type=wild_type, layout=layout, reference=reference, dms_id=dms_id,
-            mutant_col=mutant_col, target_seq=target_seq, offset=offset, split_col=split_col,
-            valid_col=valid_col, folds_col=folds_col, positions=positions, features=features,
-        )  # fmt: skip
+        return _load_labels(path, dataset, replace(options, quantile=q))
 
     try:
         ds = load(quantile)
@@ -338,42 +340,8 @@ def load_data(
     return ds
 
 
-def _load_labels(
-    path=None,
-    *,
-    dataset: str | None = None,
-    seq_col: str = "sequence",
-    label_col: str = "label",
-    positive=None,
-    threshold=None,
-    quantile=None,
-    allow_stop: bool = False,
-    on_conflict: str = "error",
-    n_sequences: int | None = None,
-    seed: int = 0,
-    fmt: str | None = None,
-    wild_type: str | None = None,
-    layout: str | None = None,
-    reference=None,
-    dms_id: str | None = None,
-    mutant_col: str | None = None,
-    target_seq: str | None = None,
-    offset: int | None = None,
-    split_col: str | None = None,
-    valid_col: str | None = None,
-    folds_col: str | None = None,
-    positions: str | None = "auto",
-    features=None,
-) -> Dataset:
+def _load_labels(path, dataset: str | None, options: LoadOptions) -> Dataset:
     """Load as :func:`load_data` does for classification (labels; scores kept)."""
-    options = LoadOptions(
-        seq_col=seq_col, label_col=label_col, positive=positive, threshold=threshold,
-        quantile=quantile, allow_stop=allow_stop, on_conflict=on_conflict,
-        n_sequences=n_sequences, seed=seed, fmt=fmt, wild_type=wild_type, layout=layout,
-        reference=reference, dms_id=dms_id, mutant_col=mutant_col, target_seq=target_seq,
-        offset=offset, split_col=split_col, valid_col=valid_col, folds_col=folds_col,
-        positions=positions, features=features,
-    )  # fmt: skip
     names = ", ".join(BUILTIN_DATASETS)
     if dataset is not None:
         entry = BUILTIN_DATASETS.get(str(dataset).lower())
@@ -388,13 +356,9 @@ def _load_labels(
         return entry.load(None if path is None else Path(path), options)
     if path is None:
         raise BadInputError(f"no input: give a data file, or a built-in dataset ({names})")
-    return load_file(
-        path, seq_col=seq_col, label_col=label_col, positive=positive, threshold=threshold,
-        quantile=quantile, allow_stop=allow_stop, on_conflict=on_conflict, fmt=fmt,
-        wild_type=wild_type, layout=layout, reference=reference, dms_id=dms_id,
-        mutant_col=mutant_col, target_seq=target_seq, offset=offset, split_col=split_col,
-        valid_col=valid_col, folds_col=folds_col, positions=positions, features=features,
-    )  # fmt: skip
+    file_kw = {f.name: getattr(options, f.name) for f in fields(options)
+               if f.name not in ("n_sequences", "seed")}  # generated data only  # fmt: skip
+    return load_file(path, **file_kw)
 
 
 __all__ = [
